@@ -43,6 +43,7 @@ class Ports(BaseModel):
     seaweed_master: int = 19333
     seaweed_volume: int = 18081
     seaweed_filer: int = 18888
+    seaweed_admin: int = 18646
     trino: int = 18090
     airflow: int = 18080
     api: int = 8001
@@ -57,6 +58,26 @@ class Versions(BaseModel):
     postgres_jdbc: str = "42.7.8"
     scala_binary: str = "2.12"
     spark_binary: str = "3.5"
+
+
+class Fetch(BaseModel):
+    """Exchange HTTP client behaviour; each is overridable as REFDATA_FETCH__<NAME>."""
+
+    timeout_s: float = 30.0  # connect/read/write/pool timeout of one request
+    max_attempts: int = 5  # per request, first try included
+    backoff_initial_s: float = 1.0  # first retry delay; doubles per attempt (with jitter)
+    backoff_max_s: float = 60.0
+    retry_after_max_s: float = 300.0  # cap on an exchange's Retry-After
+    max_pages: int = 100  # per cursor chain; more means the cursor never ran out
+    bybit_page_limit: int = 1000  # Bybit v5 instruments-info maximum
+    # Bybit options answer for one base coin at a time (BTC when none is given).
+    bybit_option_base_coins: list[str] = Field(
+        default_factory=lambda: ["BTC", "ETH", "SOL", "XRP", "DOGE", "MNT"]
+    )
+    # Deribit get_instruments is asked once per currency (settlement currency of derivatives).
+    deribit_currencies: list[str] = Field(
+        default_factory=lambda: ["BTC", "ETH", "USDC", "USDT", "EURR"]
+    )
 
 
 class Settings(BaseSettings):
@@ -107,6 +128,7 @@ class Settings(BaseSettings):
 
     venues: list[str] = Field(default_factory=lambda: list(ALL_VENUES))
     captures_dir: Path = PROJECT_ROOT.parent / "shared" / "exchange-captures"
+    fetch: Fetch = Field(default_factory=Fetch)
 
     # Exchange base URLs; the local default points every exchange at the replay server.
     replay_base_url: str | None = None

@@ -1,0 +1,3 @@
+from refdata.cli import main
+
+main()

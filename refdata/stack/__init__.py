@@ -1,0 +1,1 @@
+"""The local single-machine stack: PostgreSQL, object store, Trino, Airflow, replay server."""
