@@ -163,6 +163,11 @@ class Settings(BaseSettings):
         return f"postgresql+psycopg://{rest}"
 
     @property
+    def catalog_psycopg_dsn(self) -> str:
+        """The catalog database as a libpq URL (migrations, health checks)."""
+        return self.catalog_sqlalchemy_url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+    @property
     def airflow_sqlalchemy_url(self) -> str:
         return (
             f"postgresql+psycopg2://{self.pg_user}:{self.pg_password}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from typing import TYPE_CHECKING
 
 from refdata.catalog import spark_catalog_conf
@@ -28,6 +29,7 @@ def spark_conf(settings: Settings) -> dict[str, str]:
         "spark.driver.extraJavaOptions": "-XX:+UseG1GC -Duser.timezone=UTC",
         "spark.sql.adaptive.enabled": "true",
         "spark.sql.ansi.enabled": "false",
+        "spark.sql.warehouse.dir": str(settings.data_dir / "spark-warehouse"),
     }
 
 
@@ -38,7 +40,8 @@ def spark_env(settings: Settings) -> dict[str, str]:
         "JAVA_HOME": str(java_home),
         "PATH": f"{java_home / 'bin'}:{os.environ.get('PATH', '')}",
         "SPARK_LOCAL_IP": settings.host,
-        "PYSPARK_PYTHON": os.environ.get("PYSPARK_PYTHON", "python3"),
+        # Python workers must import the same packages as the driver: this virtualenv.
+        "PYSPARK_PYTHON": sys.executable,
     }
 
 

@@ -59,7 +59,7 @@ def applied_versions(connection: psycopg.Connection) -> set[int]:
 def migrate(settings: Settings) -> list[Migration]:
     """Apply every pending migration; returns the ones applied by this call."""
     applied_now: list[Migration] = []
-    with postgres.connect(settings, settings.catalog_db) as connection:
+    with postgres.connect_catalog(settings) as connection:
         connection.execute("SELECT pg_advisory_lock(%s)", (_ADVISORY_LOCK_ID,))
         try:
             done = applied_versions(connection)

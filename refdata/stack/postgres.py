@@ -57,6 +57,15 @@ def _chown_to_service_user(path: Path) -> None:
                 os.chown(os.path.join(root, name), entry.pw_uid, entry.pw_gid)
 
 
+def _check_reachable_by_service_user(directory: Path) -> None:
+    user = _service_user()
+    if user and subprocess.run(["runuser", "-u", user, "--", "test", "-x", str(directory)]).returncode:
+        raise ConfigurationError(
+            f"PostgreSQL runs as the `{user}` user when started by root, and that user cannot "
+            f"enter {directory}; put the data directory somewhere it can reach (REFDATA_VAR_DIR)"
+        )
+
+
 def data_dir(settings: Settings) -> Path:
     return settings.data_dir / "postgres"
 
@@ -72,6 +81,7 @@ def initialize(settings: Settings) -> None:
         return
     cluster.mkdir(parents=True, exist_ok=True)
     socket_dir(settings).mkdir(parents=True, exist_ok=True)
+    _check_reachable_by_service_user(cluster.parent)
     password_file = cluster.parent / "postgres.pwfile"
     password_file.write_text(settings.pg_password + "\n")
     _chown_to_service_user(cluster)
@@ -112,6 +122,17 @@ def connect(settings: Settings, database: str = "postgres") -> psycopg.Connectio
         connect_timeout=3,
         autocommit=True,
     )
+
+
+def connect_catalog(settings: Settings) -> psycopg.Connection:
+    """The Iceberg catalog database (settings.catalog_uri when set, else the local one)."""
+    try:
+        return psycopg.connect(settings.catalog_psycopg_dsn, connect_timeout=5, autocommit=True)
+    except psycopg.OperationalError as error:
+        raise ConfigurationError(
+            f"cannot reach the Iceberg catalog database at {settings.catalog_jdbc_url} "
+            f"(REFDATA_CATALOG_URI): {str(error).strip()}"
+        ) from error
 
 
 def ensure_databases(settings: Settings) -> None:

@@ -1,0 +1,1 @@
+"""Airflow operators and callbacks of the reference-data warehouse."""
