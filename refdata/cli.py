@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
@@ -68,6 +69,111 @@ def migrate() -> None:
 
     applied = run(get_settings())
     console.print(f"applied {len(applied)} migration(s): {[m.version for m in applied]}")
+
+
+# ---- bronze ---------------------------------------------------------------------------------
+
+
+def _cli_run_id(command: str) -> str:
+    import getpass
+    import socket
+    from datetime import datetime, timezone
+
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    return f"cli:{command}:{getpass.getuser()}@{socket.gethostname()}:{stamp}"
+
+
+@app.command()
+def ingest(
+    venue: Annotated[Optional[list[str]], typer.Option("--venue", "-v", help="venue id; repeat; default: all configured")] = None,
+) -> None:
+    """Poll venues once, now, into bronze (exchange URLs from settings: by default the replay server)."""
+    from datetime import datetime, timezone
+
+    from refdata.bronze.store import BronzeStore
+    from refdata.bronze.writer import ingest_venue
+    from refdata.errors import RefdataError
+    from refdata.venues import get_venue
+
+    settings = get_settings()
+    venues = venue or list(settings.venues)
+    try:
+        for v in venues:
+            get_venue(v)
+    except ConfigurationError as error:
+        console.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(2) from error
+    now = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+    run_id = _cli_run_id("ingest")
+    store = BronzeStore(settings)
+    table = Table(title=f"refdata ingest  (interval {now.isoformat()}Z, run {run_id})")
+    for column in ("poll", "endpoint", "result", "observed_at", "instruments", "raw bytes", "stored bytes"):
+        table.add_column(column)
+    failures: list[str] = []
+    for v in venues:
+        try:
+            outcomes = ingest_venue(v, settings, interval_start=now, run_id=run_id, store=store)
+        except RefdataError as error:
+            failures.append(str(error))
+            table.add_row(v, "", "[red]failed[/red]", "", "", "", "")
+            continue
+        for o in outcomes:
+            table.add_row(
+                o.poll_id, o.endpoint, "written" if o.written else "already in bronze",
+                o.observed_at.isoformat() if o.observed_at else "", str(o.instrument_count or ""),
+                f"{o.raw_bytes:,}", f"{o.stored_bytes:,}",
+            )
+    console.print(table)
+    for failure in failures:
+        console.print(f"[red]error:[/red] {failure}", markup=True, highlight=False)
+    if failures:
+        raise typer.Exit(1)
+
+
+@app.command()
+def backfill(
+    from_captures: Annotated[Path, typer.Option("--from-captures", help="directory of <exchange>/<endpoint>/<date>-*.json")],
+    venue: Annotated[Optional[list[str]], typer.Option("--venue", "-v", help="venue id; repeat; default: every venue")] = None,
+    start: Annotated[Optional[str], typer.Option("--from", help="ISO 8601 capture time, inclusive (UTC if no offset)")] = None,
+    end: Annotated[Optional[str], typer.Option("--to", help="ISO 8601 capture time, exclusive")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="print the plan only")] = False,
+) -> None:
+    """Load timestamped captures into bronze in capture-time order, idempotently."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from refdata.bronze.backfill import load, parse_when, plan_backfill, render_plan
+    from refdata.bronze.store import BronzeStore
+    from refdata.errors import RefdataError
+
+    settings = get_settings()
+    try:
+        store = BronzeStore(settings)
+        items = plan_backfill(from_captures, venues=venue or None, start=parse_when(start), end=parse_when(end), store=store)
+    except ConfigurationError as error:
+        console.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(2) from error
+    console.print(render_plan(items), markup=False, highlight=False, soft_wrap=True)
+    if dry_run or not items:
+        return
+    run_id = _cli_run_id("backfill")
+    written = 0
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console) as progress:
+        bar = progress.add_task("backfill", total=len(items))
+
+        def advance(item, outcome) -> None:  # type: ignore[no-untyped-def]
+            nonlocal written
+            written += outcome.written
+            progress.update(bar, advance=1, description=f"{item.venue} {item.capture.captured_at:%Y-%m-%d}")
+
+        try:
+            load(store, items, run_id=run_id, on_item=advance)
+        except RefdataError as error:
+            progress.stop()
+            console.print(f"[red]error:[/red] {error}", highlight=False)
+            console.print(f"{written} poll(s) loaded before the failure; re-run to resume.")
+            raise typer.Exit(1) from error
+    console.print(f"{written} poll(s) loaded, {len(items) - written} already in bronze (run {run_id})")
 
 
 def _print_status() -> bool:

@@ -203,7 +203,7 @@ def active_corrections(
     s: datetime,
 ) -> list[Correction]:
     """Corrections that count at system time s, by (approval time, id) ascending."""
-    revoked = {r.correction_id for r in revocations if r.revoked_at < s}
+    revoked = {r.correction_id for r in revocations if r.revoked_at <= s}
     live = [
         c
         for c in corrections

@@ -70,20 +70,30 @@ def winning_correction(events: Iterable[AnyEvent], key: Key, field: str, v: date
     return max(candidates, key=lambda c: (c.approved_at, c.correction_id), default=None)
 
 
+def answers(events: Iterable[AnyEvent], key: Key, v: datetime,
+            s: datetime) -> dict[str, Any | Absent]:
+    """Every spec field of instrument `key` at valid time v as known at system time s:
+    the winning correction's value, else the feed's, else NO_INSTRUMENT."""
+    events = list(events)
+    base = observed_values(events, key, v, s)
+    out: dict[str, Any | Absent] = {}
+    for name in SPEC_FIELDS:
+        correction = winning_correction(events, key, name, v, s)
+        if correction is not None:
+            out[name] = correction.fields[name]
+        else:
+            out[name] = NO_INSTRUMENT if base is None else base[name]
+    return out
+
+
 def answer(events: Iterable[AnyEvent], key: Key, field: str, v: datetime,
            s: datetime) -> Any | Absent:
     """Field `field` of instrument `key` at valid time v as known at system time s."""
-    events = list(events)
-    correction = winning_correction(events, key, field, v, s)
-    if correction is not None:
-        return correction.fields[field]
-    base = observed_values(events, key, v, s)
-    return NO_INSTRUMENT if base is None else base[field]
+    return answers(events, key, v, s)[field]
 
 
 def instrument_exists(events: Iterable[AnyEvent], key: Key, v: datetime, s: datetime) -> bool:
-    events = list(events)
-    return any(answer(events, key, f, v, s) is not NO_INSTRUMENT for f in SPEC_FIELDS)
+    return any(value is not NO_INSTRUMENT for value in answers(events, key, v, s).values())
 
 
 def lifetime_start(events: Iterable[AnyEvent], key: Key, v: datetime,

@@ -28,8 +28,7 @@ def test_up_twice_starts_nothing_the_second_time(settings, stack) -> None:
 def _isolated_settings(settings, name: str, offset: int, **overrides) -> Settings:  # type: ignore[no-untyped-def]
     # Under the test var dir rather than pytest's tmp_path: when the suite runs as root,
     # PostgreSQL runs as `postgres`, which cannot enter root's private temp directories.
-    base = Ports()
-    ports = Ports(**{port: value + offset for port, value in base.model_dump().items()})
+    ports = Ports(**{port: value + offset for port, value in settings.ports.model_dump().items()})
     var_dir = settings.var_dir / "isolated" / name
     shutil.rmtree(var_dir, ignore_errors=True)
     return Settings(var_dir=var_dir, ports=ports, **overrides)
