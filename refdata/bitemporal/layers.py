@@ -142,8 +142,8 @@ def published(venue: str, symbol: str, segments: Sequence[Segment],
     for piece in pieces:
         last = merged[-1] if merged else None
         if last and last.end == piece.start and last.merge_key() == piece.merge_key():
-            ids = tuple(sorted(set(last.asserted_by) | set(piece.asserted_by)))
-            merged[-1] = replace(last, end=piece.end, asserted_by=ids)
+            union = tuple(sorted(set(last.asserted_by) | set(piece.asserted_by)))
+            merged[-1] = replace(last, end=piece.end, asserted_by=union)
         else:
             merged.append(piece)
     return merged

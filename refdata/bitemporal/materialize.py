@@ -8,7 +8,7 @@ observation index and the key's new events; it writes back `Changes`.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from itertools import groupby
 
@@ -60,51 +60,57 @@ def _check_state(state: KeyState, index: VenueIndex) -> None:
         if row.key != (state.venue, state.symbol) or row.superseded_at is not None:
             raise ValueError(f"state holds a row that is not current for the key: {row}")
     hwm = state.high_water
-    for e in (*state.corrections, *state.revocations):
+    ledger: list[Correction | Revocation] = [*state.corrections, *state.revocations]
+    for e in ledger:
         s = e.system_time
         if e.key != (state.venue, state.symbol) or (s is not None and (hwm is None or s > hwm)):
             raise ValueError(f"state holds {e.event_id}, not an applied event of the key")
 
 
-def _already_applied(e: KeyEvent, state: KeyState, index: VenueIndex) -> bool:
+def _applied_version(e: KeyEvent, state: KeyState, index: VenueIndex) -> KeyEvent | None:
+    """The ledger's copy of an already applied event, if any.
+
+    Corrections and revocations are in the state; observations leave no trace in the rows when
+    they change nothing, so the venue index (entries flagged `applied`) is their ledger.
+    """
     if isinstance(e, Correction):
-        return e.correction_id in {c.correction_id for c in state.corrections}
+        return next((c for c in state.corrections if c.correction_id == e.correction_id), None)
     if isinstance(e, Revocation):
-        return e.revocation_id in {r.revocation_id for r in state.revocations}
-    # Observations leave no trace in the rows when they change nothing; the venue index is
-    # their ledger instead.
+        return next((r for r in state.revocations if r.revocation_id == e.revocation_id), None)
     entry = index.entry(e.event_id)
-    return entry is not None and entry.applied
+    return e if entry is not None and entry.applied else None
 
 
 def _fresh(state: KeyState, index: VenueIndex, events: Iterable[KeyEvent]) -> list[KeyEvent]:
     """New events to apply; replays of applied ones are dropped, anything else late raises."""
     key, hwm = (state.venue, state.symbol), state.high_water
     seen: dict[str, KeyEvent] = {}
-    fresh: list[KeyEvent] = []
+    fresh: dict[str, KeyEvent] = {}
     for e in events:
         if e.key != key:
             raise ValueError(f"event {e.event_id} is for {e.key}, not {key}")
         s = e.system_time
         if s is None:  # a correction proposal that was never approved asserts nothing
             continue
-        if e.event_id in seen:
-            if seen[e.event_id] != e:
-                raise ValueError(f"two different events share the id {e.event_id}")
-            continue
-        seen[e.event_id] = e
-        entry = index.entry(e.event_id) if isinstance(e, KeyObservation) else None
-        if isinstance(e, KeyObservation) and (entry is None or entry.recorded_at != s):
-            raise ValueError(f"observation {e.event_id} is missing from the {index.venue} index")
+        if seen.setdefault(e.event_id, e) != e:
+            raise ValueError(f"two different events share the id {e.event_id}")
+        if isinstance(e, KeyObservation):
+            entry = index.entry(e.event_id)
+            if entry is None or entry.recorded_at != s:
+                raise ValueError(f"observation {e.event_id} is missing from the {index.venue} "
+                                 "index or has another system time there")
+        applied = _applied_version(e, state, index)
+        if applied is not None:
+            if applied != e:
+                raise ValueError(f"{key}: event {e.event_id} was applied with other content")
+            continue  # a replay
         if hwm is not None and s <= hwm:
-            if _already_applied(e, state, index):
-                continue
             raise OutOfOrderEvent(
                 f"{key}: event {e.event_id} has system time {s.isoformat()}, not after the "
                 f"high-water mark {hwm.isoformat()}; system time must be the bronze commit time"
             )
-        fresh.append(e)
-    return fresh
+        fresh[e.event_id] = e
+    return list(fresh.values())
 
 
 def _system_time(e: KeyEvent) -> datetime:
@@ -186,10 +192,14 @@ def apply_changes(table: Mapping[str, VersionRow], changes: Changes) -> dict[str
 
 
 def rebuild(events: Iterable[KeyEvent], index: VenueIndex) -> list[VersionRow]:
-    """All rows of one key (history included) from its complete event log."""
+    """All rows of one key (history included) from its complete event log.
+
+    The index's `applied` flags are ignored: from scratch, nothing has been applied yet.
+    """
     events = list(events)
     if not events:
         return []
     venue, symbol = events[0].key
-    changes = advance(KeyState(venue, symbol), index, events)
+    fresh_index = VenueIndex(index.venue, (replace(e, applied=False) for e in index.entries))
+    changes = advance(KeyState(venue, symbol), fresh_index, events)
     return sorted(changes.to_insert, key=lambda r: (r.layer, r.recorded_at, r.valid_from))

@@ -19,7 +19,9 @@ from .rows import VersionRow
 DECIMAL = "decimal(38,18)"
 # Iceberg types; "timestamp" is without zone (Spark TIMESTAMP_NTZ): naive UTC everywhere.
 _ICEBERG: dict[type, str] = {Decimal: DECIMAL, int: "int", datetime: "timestamp", str: "string"}
-SPEC_COLUMNS: tuple[tuple[str, str], ...] = tuple((f, _ICEBERG[FIELD_TYPES[f]]) for f in SPEC_FIELDS)
+SPEC_COLUMNS: tuple[tuple[str, str], ...] = tuple(
+    (name, _ICEBERG[FIELD_TYPES[name]]) for name in SPEC_FIELDS
+)
 
 # (name, Iceberg type, nullable)
 META_COLUMNS: tuple[tuple[str, str, bool], ...] = (
