@@ -1,0 +1,1 @@
+"""Great Expectations gates: the audit step of write-audit-publish."""
