@@ -76,6 +76,8 @@ OBSERVATION_INDEX = Schema(
                 doc="false: a partial listing, applied to its listed instruments only"),
     NestedField(6, "instrument_count", IntegerType(), required=True),
     NestedField(7, "applied_by_run", S, required=True),
+    NestedField(8, "listed_symbols", ListType(element_id=100, element_type=S, element_required=True),
+                required=False, doc="partial listings only: the symbols it lists (it says nothing of others)"),
 )
 
 CORRECTIONS = Schema(
@@ -95,11 +97,13 @@ CORRECTIONS = Schema(
 JOB_STATE = Schema(
     NestedField(1, "job", S, required=True),
     NestedField(2, "run_id", S, required=True),
-    NestedField(3, "watermark", TS, required=True, doc="every event with system time <= watermark is applied"),
+    NestedField(3, "watermark", TS, required=True,
+                doc="every event of the venue with system time <= watermark is applied"),
     NestedField(4, "finished_at", TS, required=True),
     NestedField(5, "events_applied", IntegerType(), required=True),
     NestedField(6, "rows_inserted", IntegerType(), required=True),
     NestedField(7, "rows_superseded", IntegerType(), required=True),
+    NestedField(8, "venue", S, required=True),
 )
 
 
@@ -115,29 +119,30 @@ def _sorted_by_key(schema: Schema) -> SortOrder:
     )
 
 
-def apply(context: MigrationContext) -> None:
-    catalog = pyiceberg_catalog(context.settings)
-    base = context.settings.warehouse_uri
+def create_tables(catalog: object, namespace: str, base_location: str) -> None:
+    """Create the silver tables in `namespace` (also used by tests for scratch namespaces)."""
+    existing = {ns[0] for ns in catalog.list_namespaces()}  # type: ignore[attr-defined]
+    if namespace not in existing:
+        catalog.create_namespace(namespace, {"location": f"{base_location}{namespace}"})  # type: ignore[attr-defined]
     # WAP (write.wap.enabled): the silver job writes to an audit branch, gates it, then publishes.
     wap = {"write.wap.enabled": "true", "format-version": "2", "write.merge.mode": "copy-on-write"}
+    create = catalog.create_table_if_not_exists  # type: ignore[attr-defined]
     for name in ("instrument_versions", "instrument_observed"):
         schema = version_schema()
-        catalog.create_table_if_not_exists(
-            f"silver.{name}", schema,
-            location=f"{base}silver/{name}",
+        create(
+            f"{namespace}.{name}", schema,
+            location=f"{base_location}{namespace}/{name}",
             partition_spec=_partitioned_by_venue(schema),
             sort_order=_sorted_by_key(schema),
             properties=wap,
         )
-    catalog.create_table_if_not_exists(
-        "silver.observation_index", OBSERVATION_INDEX, location=f"{base}silver/observation_index",
-        properties=wap,
-    )
-    catalog.create_table_if_not_exists(
-        "silver.corrections", CORRECTIONS, location=f"{base}silver/corrections",
-        properties={"format-version": "2"},
-    )
-    catalog.create_table_if_not_exists(
-        "silver.job_state", JOB_STATE, location=f"{base}silver/job_state",
-        properties=wap,
-    )
+    for name, schema, properties in (
+        ("observation_index", OBSERVATION_INDEX, wap),
+        ("corrections", CORRECTIONS, {"format-version": "2"}),
+        ("job_state", JOB_STATE, wap),
+    ):
+        create(f"{namespace}.{name}", schema, location=f"{base_location}{namespace}/{name}", properties=properties)
+
+
+def apply(context: MigrationContext) -> None:
+    create_tables(pyiceberg_catalog(context.settings), "silver", context.settings.warehouse_uri)

@@ -1,0 +1,1 @@
+"""Silver: bronze observations and corrections turned into bitemporal instrument versions."""

@@ -1,0 +1,63 @@
+"""The silver gate: rules on the audit branch of silver.instrument_versions, as SQL columns.
+
+Only the keys a run touched are audited (the rest of the table was audited when written).
+"""
+
+from __future__ import annotations
+
+from refdata.quality.gates import Check
+
+_END = "TIMESTAMP_NTZ '9999-12-31 00:00:00'"
+
+SILVER_CHECKS = [
+    Check("valid_interval_ok", "valid_from < valid_to"),
+    Check("system_interval_ok", "recorded_at < superseded_at"),
+    Check("no_overlap", "no two versions of an instrument overlap in valid time within one system-time slice"),
+    Check("one_current_version", "exactly one current open-ended version per instrument"),
+    Check("positive_steps", "tick size, quantity step and contract size are > 0"),
+    Check("expiry_matches_class", "futures and options have an expiry, spot and perpetuals none"),
+    Check("class_matches_assets", "spot has no settlement; derivatives are linear or inverse, inverse ones settle in the base asset"),
+]
+
+
+def audit_frame_sql(table: str, branch: str, touched_view: str) -> str:
+    return f"""
+    WITH v AS (
+        SELECT t.* FROM {table} VERSION AS OF '{branch}' t
+        JOIN {touched_view} k ON t.venue = k.venue AND t.symbol = k.symbol
+    ),
+    overlaps AS (
+        SELECT a.version_id, count(b.version_id) AS n
+        FROM v a LEFT JOIN v b
+          ON a.venue = b.venue AND a.symbol = b.symbol AND a.version_id <> b.version_id
+         AND a.recorded_at < coalesce(b.superseded_at, {_END})
+         AND b.recorded_at < coalesce(a.superseded_at, {_END})
+         AND a.valid_from < coalesce(b.valid_to, {_END})
+         AND b.valid_from < coalesce(a.valid_to, {_END})
+        GROUP BY a.version_id
+    ),
+    open_current AS (
+        SELECT venue, symbol, count(*) AS n FROM v
+        WHERE superseded_at IS NULL AND valid_to IS NULL GROUP BY venue, symbol
+    )
+    SELECT
+        v.venue, v.symbol, v.version_id,
+        (v.valid_to IS NULL OR v.valid_from < v.valid_to) AS valid_interval_ok,
+        (v.superseded_at IS NULL OR v.recorded_at < v.superseded_at) AS system_interval_ok,
+        (o.n = 0) AS no_overlap,
+        (v.superseded_at IS NOT NULL OR v.valid_to IS NOT NULL OR c.n = 1) AS one_current_version,
+        (coalesce(v.tick_size > 0, true) AND coalesce(v.qty_step > 0, true)
+         AND coalesce(v.contract_size > 0, true)) AS positive_steps,
+        (v.basis = 'none' OR v.instrument_class IS NULL
+         OR (v.instrument_class IN ('future', 'option') AND v.expiry IS NOT NULL)
+         OR (v.instrument_class IN ('spot', 'perpetual') AND v.expiry IS NULL)) AS expiry_matches_class,
+        (v.basis = 'none' OR v.instrument_class IS NULL
+         OR (v.instrument_class = 'spot' AND v.settlement IS NULL)
+         OR (v.instrument_class <> 'spot' AND v.settlement IS NULL AND v.status = 'pre_trading')
+         OR (v.instrument_class <> 'spot' AND v.settlement = 'linear')
+         OR (v.instrument_class <> 'spot' AND v.settlement = 'inverse'
+             AND (v.settle_asset IS NULL OR v.settle_asset = v.base_asset))) AS class_matches_assets
+    FROM v
+    JOIN overlaps o ON o.version_id = v.version_id
+    LEFT JOIN open_current c ON c.venue = v.venue AND c.symbol = v.symbol
+    """
