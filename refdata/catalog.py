@@ -30,6 +30,9 @@ def spark_catalog_conf(settings: Settings) -> dict[str, str]:
         f"{prefix}.jdbc.password": settings.pg_password,
         f"{prefix}.jdbc.schema-version": JDBC_SCHEMA_VERSION,
         f"{prefix}.warehouse": settings.warehouse_uri,
+        # Bronze and corrections are appended by pyiceberg outside Spark: a cached table
+        # would hide those commits from a long-lived session for the cache's lifetime.
+        f"{prefix}.cache-enabled": "false",
         f"{prefix}.io-impl": "org.apache.iceberg.aws.s3.S3FileIO",
         f"{prefix}.s3.endpoint": settings.s3_endpoint_url,
         f"{prefix}.s3.path-style-access": "true",

@@ -8,13 +8,12 @@ summary so that an operator (and the tests) can tell which poll wrote what.
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from refdata.catalog import pyiceberg_catalog
+from refdata.locks import venue_lock
 from refdata.settings import Settings
 
 if TYPE_CHECKING:
@@ -22,13 +21,6 @@ if TYPE_CHECKING:
 
 DEFAULT_NAMESPACE = "bronze"
 TABLE_NAMES = ("polls", "responses", "bodies", "quarantine")
-_LOCK_TIMEOUT = "10min"
-
-
-def lock_key(namespace: str, venue: str) -> int:
-    """A stable signed 64-bit key for pg_advisory_lock, per (namespace, venue)."""
-    digest = hashlib.sha256(f"refdata.bronze:{namespace}:{venue}".encode()).digest()
-    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 class BronzeStore:
@@ -89,23 +81,10 @@ class BronzeStore:
         table.append(data, snapshot_properties=properties)
         return _added_bytes(table, properties)
 
-    @contextmanager
-    def venue_lock(self, venue: str) -> Iterator[None]:
+    def venue_lock(self, venue: str):  # type: ignore[no-untyped-def]
         """Serializes the writers of one venue (any host): the check for an existing poll,
-        the recorded_at read and the appends happen as one step.
-
-        A PostgreSQL advisory lock in the catalog database (the one thing every writer shares).
-        """
-        import psycopg
-
-        with psycopg.connect(self.settings.catalog_psycopg_dsn, autocommit=True) as connection:
-            connection.execute(f"SET lock_timeout = '{_LOCK_TIMEOUT}'")
-            key = lock_key(self.namespace, venue)
-            connection.execute("SELECT pg_advisory_lock(%s)", (key,))
-            try:
-                yield
-            finally:
-                connection.execute("SELECT pg_advisory_unlock(%s)", (key,))
+        the recorded_at read and the appends happen as one step (refdata.locks)."""
+        return venue_lock(self.settings, self.namespace, venue)
 
 
 def _added_bytes(table: "Table", properties: dict[str, str]) -> int:

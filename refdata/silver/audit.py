@@ -1,6 +1,9 @@
 """The silver gate: rules on the audit branch of silver.instrument_versions, as SQL columns.
 
 Only the keys a run touched are audited (the rest of the table was audited when written).
+Interval and overlap rules hold for every row; content rules (steps, expiry, class) for the
+current belief only: history records exactly what was believed — even a bad correction
+that was later revoked — and must not make every later run fail.
 """
 
 from __future__ import annotations
@@ -14,9 +17,10 @@ SILVER_CHECKS = [
     Check("system_interval_ok", "recorded_at < superseded_at"),
     Check("no_overlap", "no two versions of an instrument overlap in valid time within one system-time slice"),
     Check("one_current_version", "exactly one current open-ended version per instrument"),
-    Check("positive_steps", "tick size, quantity step and contract size are > 0"),
-    Check("expiry_matches_class", "futures and options have an expiry, spot and perpetuals none"),
-    Check("class_matches_assets", "spot has no settlement; derivatives are linear or inverse, inverse ones settle in the base asset"),
+    Check("positive_steps", "current versions: tick size, quantity step and contract size are > 0"),
+    Check("expiry_matches_class", "current versions: futures and options have an expiry, spot and perpetuals none"),
+    Check("class_matches_assets", "current versions: spot has no settlement; derivatives are linear or inverse, "
+                                  "inverse ones settle in the base asset"),
 ]
 
 
@@ -46,12 +50,13 @@ def audit_frame_sql(table: str, branch: str, touched_view: str) -> str:
         (v.superseded_at IS NULL OR v.recorded_at < v.superseded_at) AS system_interval_ok,
         (o.n = 0) AS no_overlap,
         (v.superseded_at IS NOT NULL OR v.valid_to IS NOT NULL OR c.n = 1) AS one_current_version,
-        (coalesce(v.tick_size > 0, true) AND coalesce(v.qty_step > 0, true)
-         AND coalesce(v.contract_size > 0, true)) AS positive_steps,
-        (v.basis = 'none' OR v.instrument_class IS NULL
+        (v.superseded_at IS NOT NULL
+         OR (coalesce(v.tick_size > 0, true) AND coalesce(v.qty_step > 0, true)
+             AND coalesce(v.contract_size > 0, true))) AS positive_steps,
+        (v.superseded_at IS NOT NULL OR v.basis = 'none' OR v.instrument_class IS NULL
          OR (v.instrument_class IN ('future', 'option') AND v.expiry IS NOT NULL)
          OR (v.instrument_class IN ('spot', 'perpetual') AND v.expiry IS NULL)) AS expiry_matches_class,
-        (v.basis = 'none' OR v.instrument_class IS NULL
+        (v.superseded_at IS NOT NULL OR v.basis = 'none' OR v.instrument_class IS NULL
          OR (v.instrument_class = 'spot' AND v.settlement IS NULL)
          OR (v.instrument_class <> 'spot' AND v.settlement IS NULL AND v.status = 'pre_trading')
          OR (v.instrument_class <> 'spot' AND v.settlement = 'linear')

@@ -190,11 +190,15 @@ def _raw_lookup(batch: Sequence[NewObservation], rows: Iterable[VersionRow], raw
     return lookup
 
 
-def staged_records(changes: Iterable[Changes], raw_by_event: Mapping[tuple[str, str], str]) -> dict[str, list[dict[str, Any]]]:
-    """Rows for the two MERGEs, per layer table: inserts (full rows) and supersessions."""
+def staged_records(changes: Iterable[Changes], loaded_layers: Mapping[str, str],
+                   raw_by_event: Mapping[tuple[str, str], str]) -> dict[str, list[dict[str, Any]]]:
+    """Rows for the two MERGEs, per layer table: inserts (full rows) and supersessions.
+
+    `loaded_layers` maps the version ids of the rows loaded as state to their layer.
+    """
     staged: dict[str, list[dict[str, Any]]] = {"observed": [], "published": []}
     for change in changes:
-        layer_of = {}
+        inserted_layers: dict[str, str] = {}
         for row in change.to_insert:
             record = to_record(row)
             record["raw_payload"] = next(
@@ -202,11 +206,10 @@ def staged_records(changes: Iterable[Changes], raw_by_event: Mapping[tuple[str, 
             )
             record["_op"] = "insert"
             staged[row.layer].append(record)
-            layer_of[row.version_id] = row.layer
-        for row in change.state.rows:
-            layer_of.setdefault(row.version_id, row.layer)
+            inserted_layers[row.version_id] = row.layer
         for version_id, superseded_at in change.to_supersede:
-            staged[layer_of[version_id]].append(
+            layer = inserted_layers.get(version_id) or loaded_layers[version_id]
+            staged[layer].append(
                 {"version_id": version_id, "venue": change.state.venue, "superseded_at": superseded_at, "_op": "supersede"}
             )
     return staged
@@ -257,6 +260,7 @@ def run(spark: "SparkSession", settings: Settings, run_id: str, tables: SilverTa
 
     all_changes: list[Changes] = []
     raw_lookups: dict[tuple[str, str], str] = {}
+    loaded_layers: dict[str, str] = {}
     index_rows: list[tuple[Any, ...]] = []
     state_rows: list[tuple[Any, ...]] = []
     finished = now or datetime.utcnow()
@@ -293,7 +297,9 @@ def run(spark: "SparkSession", settings: Settings, run_id: str, tables: SilverTa
             change = advance(state, plan.indexes[symbol], plan.events[symbol])
             if not change.is_empty:
                 venue_changes.append(change)
-        raw_lookups.update(_raw_lookup(batch, [r for rows in rows_by_key.values() for r in rows], raw_by_version))
+        loaded = [r for rows in rows_by_key.values() for r in rows]
+        loaded_layers.update({r.version_id: r.layer for r in loaded})
+        raw_lookups.update(_raw_lookup(batch, loaded, raw_by_version))
         all_changes += venue_changes
         new_mark = max([n.observation.recorded_at for n in batch]
                        + [c.approved_at for c in new_corrections] + [r.revoked_at for r in new_revocations])
@@ -312,7 +318,7 @@ def run(spark: "SparkSession", settings: Settings, run_id: str, tables: SilverTa
     if not state_rows:
         log.info("silver %s: nothing new", run_id)
         return report
-    staged = staged_records(all_changes, raw_lookups)
+    staged = staged_records(all_changes, loaded_layers, raw_lookups)
     instrument_tables = [t for t, layer in ((tables.versions, "published"), (tables.observed, "observed")) if staged[layer]]
     written = instrument_tables + [tables.index, tables.job_state]
     branch = branch_name(run_id)

@@ -1,0 +1,45 @@
+"""
+### refdata_transform — bronze → silver (bitemporal instrument versions)
+
+Runs whenever bronze gains polls (the `refdata_bronze_polls` Asset, emitted by
+`refdata_ingest` and `refdata_backfill`), and can be triggered by hand.
+
+**silver_instruments** (spark-submit `spark_jobs/silver_instruments.py`): per venue, the
+bronze polls and approved corrections above the committed watermark are parsed and applied
+to `silver.instrument_versions` / `silver.instrument_observed` with one SCD2 `MERGE` per
+layer on an Iceberg audit branch. The Great Expectations gate checks the branch; main is
+fast-forwarded only if it passes. A failed gate fails this task with the failing
+instruments and the report path (`var/reports/gates/...`); published silver is untouched.
+Re-running is safe: applied events are never applied twice.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from airflow.sdk import dag
+from refdata_airflow.assets import BRONZE_POLLS, SILVER_INSTRUMENT_VERSIONS
+from refdata_airflow.spark import RefdataSparkSubmitOperator
+
+
+@dag(
+    dag_id="refdata_transform",
+    schedule=[BRONZE_POLLS],
+    start_date=datetime(2024, 1, 1),
+    catchup=False,
+    max_active_runs=1,
+    tags=["refdata", "silver"],
+    doc_md=__doc__,
+    default_args={"retries": 1, "retry_delay": timedelta(minutes=2)},
+)
+def refdata_transform() -> None:
+    RefdataSparkSubmitOperator(
+        task_id="silver_instruments",
+        job="silver_instruments",
+        application_args=["{{ run_id }}"],
+        outlets=[SILVER_INSTRUMENT_VERSIONS],
+        doc_md="Apply new bronze observations and approved corrections to silver, behind the gate.",
+    )
+
+
+refdata_transform()
