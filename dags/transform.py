@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from airflow.sdk import dag
+from airflow.sdk import Param, dag
 from refdata_airflow.assets import BRONZE_POLLS, SILVER_INSTRUMENT_VERSIONS
 from refdata_airflow.spark import RefdataSparkSubmitOperator
 
@@ -31,12 +31,16 @@ from refdata_airflow.spark import RefdataSparkSubmitOperator
     tags=["refdata", "silver"],
     doc_md=__doc__,
     default_args={"retries": 1, "retry_delay": timedelta(minutes=2)},
+    params={
+        "venues": Param([], type="array", title="Venues",
+                        description="Venues to transform; empty = every configured venue"),
+    },
 )
 def refdata_transform() -> None:
     RefdataSparkSubmitOperator(
         task_id="silver_instruments",
         job="silver_instruments",
-        application_args=["{{ run_id }}"],
+        application_args=["{{ run_id }}", "{{ params.venues | join(' ') }}"],
         outlets=[SILVER_INSTRUMENT_VERSIONS],
         doc_md="Apply new bronze observations and approved corrections to silver, behind the gate.",
     )

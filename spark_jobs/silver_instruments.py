@@ -1,6 +1,7 @@
 """spark-submit entry point of the silver job (refdata.silver.job).
 
-Usage: spark-submit spark_jobs/silver_instruments.py <run_id> [venue ...]
+Usage: spark-submit spark_jobs/silver_instruments.py <run_id> ["venue venue ..."]
+(venues as separate arguments or one space-separated argument; none = every configured venue)
 """
 
 from __future__ import annotations
@@ -27,4 +28,4 @@ def main(run_id: str, venues: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2:])
+    main(sys.argv[1], [venue for arg in sys.argv[2:] for venue in arg.split()])
