@@ -176,6 +176,73 @@ def backfill(
     console.print(f"{written} poll(s) loaded, {len(items) - written} already in bronze (run {run_id})")
 
 
+@app.command("run")
+def run_pipeline(
+    timeout: Annotated[float, typer.Option(help="seconds to wait for each DAG run")] = 1800,
+) -> None:
+    """The main job: replay every recorded capture through the real Airflow DAGs.
+
+    Starts the stack if needed, triggers `refdata_backfill` (every capture, in capture-time
+    order, with its original observation time) and waits for the `refdata_transform` run that
+    bronze's Asset then schedules; prints where to look next.
+    """
+    from refdata.airflow_client import AirflowClient, AirflowRunFailed, utcnow
+    from refdata.stack import manager
+
+    settings = get_settings()
+    try:
+        manager.up(settings, "all", log=console.print)
+        client = AirflowClient(settings)
+        for dag_id in ("refdata_backfill", "refdata_transform"):
+            client.wait_for_dag(dag_id)
+            client.unpause(dag_id)
+        began = utcnow()
+        triggered = client.trigger("refdata_backfill", {"capture_dir": str(settings.captures_dir), "venues": settings.venues})
+        console.print(f"triggered refdata_backfill run {triggered.run_id}")
+        with console.status("backfilling bronze from the recorded captures…"):
+            client.wait("refdata_backfill", triggered.run_id, timeout)
+        with console.status("transforming bronze into silver…"):
+            transform = client.wait_for_run_after("refdata_transform", began, timeout)
+        console.print(f"refdata_transform run {transform.run_id}: {transform.state}")
+    except (ConfigurationError, AirflowRunFailed) as error:
+        console.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(1) from error
+    _print_next_steps(settings)
+
+
+def _print_next_steps(settings) -> None:  # type: ignore[no-untyped-def]
+    console.rule("ready")
+    console.print(f"Airflow UI   {settings.airflow_url}")
+    console.print(f"Trino        {settings.trino_http_url}  (catalog {settings.catalog_name})")
+    console.print(f"Replay       {settings.replay_url}/_replay/state")
+    console.print("Try:")
+    examples = [
+        "SELECT venue, count(*) AS versions FROM silver.instrument_versions "
+        "WHERE superseded_at IS NULL GROUP BY venue ORDER BY venue",
+        "SELECT valid_from, valid_to, status, lifetime_id FROM silver.instrument_versions "
+        "WHERE venue = 'binance-spot' AND symbol = 'AXSBIDR' AND superseded_at IS NULL ORDER BY valid_from",
+    ]
+    for sql in examples:
+        console.print(f'  .venv/bin/python -m refdata query "{sql}"', markup=False, highlight=False)
+    console.print(f"  curl -s {settings.airflow_url}/api/v2/monitor/health")
+
+
+@app.command()
+def query(sql: Annotated[str, typer.Argument(help="SQL for Trino (catalog refdata)")]) -> None:
+    """Run one SQL statement through Trino and print the result as a table."""
+    from refdata.catalog import trino_connection
+
+    cursor = trino_connection(get_settings()).cursor()
+    cursor.execute(sql)
+    rows = cursor.fetchall()
+    table = Table()
+    for column in cursor.description or []:
+        table.add_column(column[0])
+    for row in rows:
+        table.add_row(*("" if value is None else str(value) for value in row))
+    console.print(table)
+
+
 def _print_status() -> bool:
     from refdata.stack import manager
 
