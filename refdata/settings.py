@@ -80,6 +80,27 @@ class Fetch(BaseModel):
     )
 
 
+class ApiKey(BaseModel):
+    """One API key of the REST API: the user it authenticates and that user's roles.
+
+    Roles: `propose` (POST /v1/corrections), `approve` (approve or reject a correction
+    proposed by someone else), `revoke` (revoke an approved correction).
+    """
+
+    user: str
+    roles: list[str] = Field(default_factory=list)
+
+
+def _demo_api_keys() -> dict[str, ApiKey]:
+    # Local default only: override with REFDATA_API_KEYS='{"<key>": {"user": ..., "roles": [...]}}'.
+    return {
+        "demo-alice-key": ApiKey(user="alice", roles=["propose", "approve"]),
+        "demo-bob-key": ApiKey(user="bob", roles=["propose", "approve", "revoke"]),
+        "demo-carol-key": ApiKey(user="carol", roles=["approve", "revoke"]),
+        "demo-reader-key": ApiKey(user="reader", roles=[]),
+    }
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="REFDATA_",
@@ -129,6 +150,11 @@ class Settings(BaseSettings):
     venues: list[str] = Field(default_factory=lambda: list(ALL_VENUES))
     captures_dir: Path = PROJECT_ROOT.parent / "shared" / "exchange-captures"
     fetch: Fetch = Field(default_factory=Fetch)
+
+    # REST API (api/): API keys -> user and roles (see ApiKey); snapshot-id cache TTL.
+    api_keys: dict[str, ApiKey] = Field(default_factory=_demo_api_keys)
+    api_snapshot_ttl_s: float = 1.0
+    api_trino_timeout_s: float = 60.0
 
     # Exchange base URLs; the local default points every exchange at the replay server.
     replay_base_url: str | None = None

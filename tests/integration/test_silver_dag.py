@@ -57,7 +57,7 @@ def test_spot_series_facts_through_airflow(replayed, trino_cursor) -> None:
     assert _status(trino_cursor, "binance-spot", "HFTUSDT", datetime(2022, 11, 9))[0] == "active"
     assert _status(trino_cursor, "binance-spot", "FTTBTC", datetime(2022, 11, 10))[0] == "active"
     assert _status(trino_cursor, "binance-spot", "FTTBTC", datetime(2022, 11, 17))[0] == "halted"
-    first = _status(trino_cursor, "binance-spot", "AXSBIDR", datetime(2022, 11, 1, 12))
+    first = _status(trino_cursor, "binance-spot", "AXSBIDR", datetime(2022, 11, 4, 12))
     relisted = _status(trino_cursor, "binance-spot", "AXSBIDR", datetime(2022, 12, 18))
     assert relisted[0] == "active" and relisted[1] != first[1]
 

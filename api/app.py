@@ -1,0 +1,64 @@
+"""The FastAPI application: `create_app(settings)`; `uvicorn api.app:app`; `python -m api`."""
+
+from __future__ import annotations
+
+import time
+
+from fastapi import FastAPI, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+
+from refdata.settings import Settings, get_settings
+
+from api import errors
+from api.cache import ReadCache, SnapshotVersions
+from api.deps import Services
+from api.repository import TrinoRepository, ident
+from api.routers import changes, corrections, export, health, instruments, symbology
+
+DESCRIPTION = """Point-in-time reference data. Every read takes `as_of` (valid time) and `as_known_at`
+(system time), ISO-8601 UTC, both defaulting to now. Errors are RFC 9457 problem+json.
+Write endpoints need an `X-API-Key` (settings.api_keys; local demo keys: demo-alice-key, demo-bob-key)."""
+
+
+def create_app(settings: Settings | None = None, *, silver_namespace: str = "silver", gold_namespace: str = "gold",
+               bronze_namespace: str = "bronze", repository: TrinoRepository | None = None,
+               cache: bool = True) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(title="refdata API", version="1.0", description=DESCRIPTION)
+    versions = SnapshotVersions(settings, settings.api_snapshot_ttl_s) if cache else None
+    app.state.services = Services(
+        settings=settings, repo=repository or TrinoRepository(settings, silver_namespace, gold_namespace),
+        cache=ReadCache(versions), corrections=None, silver=ident(silver_namespace), gold=ident(gold_namespace),
+        bronze=ident(bronze_namespace))
+    errors.install(app)
+    for module in (instruments, symbology, changes, export, corrections, health):
+        app.include_router(module.router)
+
+    registry = CollectorRegistry()
+    requests_total = Counter("refdata_api_requests_total", "HTTP requests", ["method", "route", "status"], registry=registry)
+    latency = Histogram("refdata_api_request_seconds", "request latency", ["method", "route"], registry=registry,
+                        buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10))
+
+    @app.middleware("http")
+    async def _metrics(request: Request, call_next):  # type: ignore[no-untyped-def]
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = getattr(request.scope.get("route"), "path", "unmatched")
+        requests_total.labels(request.method, route, str(response.status_code)).inc()
+        latency.labels(request.method, route).observe(time.perf_counter() - started)
+        return response
+
+    @app.get("/metrics", include_in_schema=False)
+    def metrics() -> Response:
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    return app
+
+
+def __getattr__(name: str) -> FastAPI:
+    # `uvicorn api.app:app`: built on first access, so importing this module stays cheap.
+    if name == "app":
+        global app
+        app = create_app(get_settings())
+        return app
+    raise AttributeError(name)
