@@ -215,6 +215,7 @@ def _print_next_steps(settings) -> None:  # type: ignore[no-untyped-def]
     console.print(f"Airflow UI   {settings.airflow_url}")
     console.print(f"Trino        {settings.trino_http_url}  (catalog {settings.catalog_name})")
     console.print(f"Replay       {settings.replay_url}/_replay/state")
+    console.print(f"REST API     {settings.api_url}/docs")
     console.print("Try:")
     examples = [
         "SELECT venue, count(*) AS versions FROM silver.instrument_versions "
@@ -224,7 +225,9 @@ def _print_next_steps(settings) -> None:  # type: ignore[no-untyped-def]
     ]
     for sql in examples:
         console.print(f'  .venv/bin/python -m refdata query "{sql}"', markup=False, highlight=False)
-    console.print(f"  curl -s {settings.airflow_url}/api/v2/monitor/health")
+    console.print(f"  curl -s '{settings.api_url}/v1/instruments?exchange=binance&symbol=BTCUSDT'")
+    console.print(f"  curl -s '{settings.api_url}/v1/instruments/binance-spot/AXSBIDR/history?as_known_at=2030-01-01T00:00:00Z'")
+    console.print(f"  curl -s {settings.api_url}/v1/health")
 
 
 @app.command()

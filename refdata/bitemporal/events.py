@@ -60,7 +60,10 @@ def _canonical(name: str, value: Any) -> Any:
     if kind is Decimal:
         if isinstance(value, float | bool):
             raise TypeError(f"{name}: {value!r} is not an exact decimal")
-        return format(Decimal(value).normalize(), "f")
+        try:
+            return format(Decimal(value).normalize(), "f")
+        except ArithmeticError:  # decimal.InvalidOperation for text such as "abc"
+            raise ValueError(f"{name}: {value!r} is not a decimal") from None
     if kind is datetime:
         return (value if isinstance(value, datetime) else datetime.fromisoformat(value)).isoformat()
     if kind is int:

@@ -31,6 +31,20 @@ def replay_service(settings: Settings) -> ManagedProcess:
     )
 
 
+def api_service(settings: Settings) -> ManagedProcess:
+    return ManagedProcess(
+        name="api",
+        host=settings.host,
+        port=settings.ports.api,
+        port_setting="REFDATA_PORTS__API",
+        command=lambda: [sys.executable, "-m", "api"],
+        run_dir=settings.run_dir,
+        log_dir=settings.log_dir,
+        healthy=lambda: httpx.get(f"{settings.api_url}/openapi.json", timeout=3).status_code == 200,
+        start_timeout=60,
+    )
+
+
 @dataclass(frozen=True)
 class Step:
     """A service to start, and what must happen once it is up (databases, migrations)."""
@@ -51,7 +65,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "storage": ("postgres", "objectstore"),
     "core": ("postgres", "objectstore", "trino"),
     "all": (
-        "postgres", "objectstore", "trino", "replay",
+        "postgres", "objectstore", "trino", "replay", "api",
         "airflow-api-server", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer",
     ),
 }
@@ -63,6 +77,7 @@ def steps(settings: Settings) -> list[Step]:
         Step(objectstore.service(settings), _run_migrations),
         Step(trino.service(settings)),
         Step(replay_service(settings)),
+        Step(api_service(settings)),
         *[Step(component) for component in airflow.services(settings)],
     ]
 

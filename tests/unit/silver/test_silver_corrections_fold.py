@@ -67,3 +67,9 @@ def test_a_proposal_with_an_unknown_field_is_refused_at_approval() -> None:
     folded = correction_events([_proposal("c1", 1, fields='{"tick": "0.5"}'), _row("c1:a", "c1", "approve", 2, "bob")])
     assert folded.corrections == ()
     assert "not spec fields" in folded.problems[0].problem
+
+
+def test_a_proposal_with_a_value_that_is_not_a_decimal_is_refused() -> None:
+    folded = correction_events([_proposal("c1", 1, fields='{"tick_size": "abc"}'), _row("c1:a", "c1", "approve", 2, "bob")])
+    assert folded.corrections == ()
+    assert "tick_size: 'abc' is not a decimal" in folded.problems[0].problem
