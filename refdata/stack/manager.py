@@ -59,6 +59,13 @@ def _run_migrations(settings: Settings) -> None:
     migrate(settings)
 
 
+def _ensure_views(settings: Settings) -> None:
+    # Views are SQL of Trino's own dialect: created through Trino once it answers.
+    from refdata.gold.views import ensure_views
+
+    ensure_views(settings)
+
+
 # Groups of the stack a caller may ask for; "core" is what integration tests of the
 # warehouse need, "all" adds the replay server and Airflow.
 GROUPS: dict[str, tuple[str, ...]] = {
@@ -75,7 +82,7 @@ def steps(settings: Settings) -> list[Step]:
     return [
         Step(postgres.service(settings), postgres.ensure_databases),
         Step(objectstore.service(settings), _run_migrations),
-        Step(trino.service(settings)),
+        Step(trino.service(settings), _ensure_views),
         Step(replay_service(settings)),
         Step(api_service(settings)),
         *[Step(component) for component in airflow.services(settings)],

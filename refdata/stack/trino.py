@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 import tarfile
 import zipfile
@@ -68,6 +70,46 @@ def catalog_properties(settings: Settings) -> dict[str, str]:
     }
 
 
+# Read-only SQL user for analysts (docs/adr/0009-gold-symbology.md, "Analyst access").
+ANALYST_USER = "analyst"
+
+
+def access_control_rules(settings: Settings) -> dict[str, object]:
+    """Trino file-based access control: the pipeline user (settings.trino_user) may do
+    everything; `analyst` may read the warehouse catalog (and `system`), never write; any other
+    user is denied. No authentication runs on the local stack (users are trusted by name):
+    production deployments add password or OAuth authentication in front of these rules."""
+    admin = re.escape(settings.trino_user)
+    catalog = re.escape(settings.catalog_name)
+    return {
+        "catalogs": [
+            {"user": admin, "catalog": ".*", "allow": "all"},
+            {"user": ANALYST_USER, "catalog": f"({catalog}|system)", "allow": "read-only"},
+            {"catalog": ".*", "allow": "none"},
+        ],
+        # Without these sections the file plugin allows only built-in functions and procedures.
+        "functions": [
+            {"user": admin, "privileges": ["EXECUTE", "GRANT_EXECUTE", "OWNERSHIP"]},
+            {"user": ANALYST_USER, "privileges": ["EXECUTE"]},  # read-only ones, e.g. table_changes
+        ],
+        "procedures": [
+            {"user": admin, "privileges": ["EXECUTE", "GRANT_EXECUTE"]},
+        ],
+    }
+
+
+def _write_access_control(settings: Settings, etc: Path) -> Path:
+    rules = etc / "access-control-rules.json"
+    rules.write_text(json.dumps(access_control_rules(settings), indent=2) + "\n")
+    properties = etc / "access-control.properties"
+    properties.write_text(_properties_text({
+        "access-control.name": "file",
+        "security.config-file": str(rules),
+        "security.refresh-period": "30s",
+    }))
+    return properties
+
+
 def _properties_text(values: dict[str, str]) -> str:
     return "".join(f"{key}={value}\n" for key, value in values.items())
 
@@ -116,6 +158,7 @@ def write_config(settings: Settings) -> Path:
         )
     )
     heap_gb = int(settings.trino_heap.rstrip("Gg"))
+    access_control = _write_access_control(settings, etc)
     (etc / "config.properties").write_text(
         _properties_text(
             {
@@ -128,6 +171,7 @@ def write_config(settings: Settings) -> Path:
                 "task.concurrency": "2",
                 "task.max-worker-threads": "8",
                 "catalog.management": "static",
+                "access-control.config-files": str(access_control),
             }
         )
     )
