@@ -1,5 +1,5 @@
 """
-### refdata_transform — bronze → silver (bitemporal instrument versions)
+### refdata_transform — bronze → silver → gold (bitemporal instruments and symbology)
 
 Runs whenever bronze gains polls (the `refdata_bronze_polls` Asset, emitted by
 `refdata_ingest` and `refdata_backfill`), and can be triggered by hand.
@@ -11,6 +11,14 @@ layer on an Iceberg audit branch. The Great Expectations gate checks the branch;
 fast-forwarded only if it passes. A failed gate fails this task with the failing
 instruments and the report path (`var/reports/gates/...`); published silver is untouched.
 Re-running is safe: applied events are never applied twice.
+
+**gold_symbology** (spark-submit `spark_jobs/gold_symbology.py`), after silver: derives the
+canonical IDs of every published silver version into `gold.symbology` (and the asset
+aliases into `gold.assets`), again on an audit branch behind its own gate. It changes
+nothing when silver has not moved since its last run.
+
+Both jobs hold a job lock in the catalog database, so a manual run and a scheduled one
+serialize instead of racing on the same tables.
 """
 
 from __future__ import annotations
@@ -18,7 +26,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from airflow.sdk import Param, dag
-from refdata_airflow.assets import BRONZE_POLLS, SILVER_INSTRUMENT_VERSIONS
+from refdata_airflow.alerts import on_failure
+from refdata_airflow.assets import BRONZE_POLLS, GOLD_SYMBOLOGY, SILVER_INSTRUMENT_VERSIONS
 from refdata_airflow.spark import RefdataSparkSubmitOperator
 
 
@@ -28,22 +37,30 @@ from refdata_airflow.spark import RefdataSparkSubmitOperator
     start_date=datetime(2024, 1, 1),
     catchup=False,
     max_active_runs=1,
-    tags=["refdata", "silver"],
+    tags=["refdata", "silver", "gold"],
     doc_md=__doc__,
-    default_args={"retries": 1, "retry_delay": timedelta(minutes=2)},
+    default_args={"retries": 1, "retry_delay": timedelta(minutes=2), "on_failure_callback": on_failure},
     params={
         "venues": Param([], type="array", title="Venues",
                         description="Venues to transform; empty = every configured venue"),
     },
 )
 def refdata_transform() -> None:
-    RefdataSparkSubmitOperator(
+    silver = RefdataSparkSubmitOperator(
         task_id="silver_instruments",
         job="silver_instruments",
         application_args=["{{ run_id }}", "{{ params.venues | join(' ') }}"],
         outlets=[SILVER_INSTRUMENT_VERSIONS],
         doc_md="Apply new bronze observations and approved corrections to silver, behind the gate.",
     )
+    gold = RefdataSparkSubmitOperator(
+        task_id="gold_symbology",
+        job="gold_symbology",
+        application_args=["--run-id", "{{ run_id }}"],
+        outlets=[GOLD_SYMBOLOGY],
+        doc_md="Map every published silver version to its canonical ID in gold.symbology, behind the gate.",
+    )
+    silver >> gold
 
 
 refdata_transform()

@@ -1,37 +1,59 @@
-"""Per-venue advisory locks in the catalog database, shared by every writer of events.
+"""Advisory locks in the catalog database: per venue for event writers, per job for transforms.
 
 The bronze writer takes `recorded_at` and commits under the venue's lock; the corrections
 writer does the same for approvals; the silver job takes the lock once per venue to read
 its cutoff. Therefore no event of a venue can ever commit with a system time at or below
 a cutoff silver has already used, and silver never needs a safety lag (ADR 0010).
+
+A transform job (silver, gold) also holds a job lock for its whole run, keyed by the table
+namespace it writes: two runs on the same tables (the scheduler's Asset-triggered run and a
+manual one, a backfill and an hourly run) serialize instead of racing on the audit branch.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 
 from refdata.settings import Settings
 
 LOCK_TIMEOUT = "10min"
 
 
-def lock_key(namespace: str, venue: str) -> int:
-    """A stable signed 64-bit key for pg_advisory_lock, per (bronze namespace, venue)."""
-    digest = hashlib.sha256(f"refdata.bronze:{namespace}:{venue}".encode()).digest()
+def _key(text: str) -> int:
+    digest = hashlib.sha256(text.encode()).digest()
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
+def lock_key(namespace: str, venue: str) -> int:
+    """A stable signed 64-bit key for pg_advisory_lock, per (bronze namespace, venue)."""
+    return _key(f"refdata.bronze:{namespace}:{venue}")
+
+
+def job_lock_key(job: str, namespace: str) -> int:
+    """The key of a transform job writing into `namespace` (distinct from every venue key)."""
+    return _key(f"refdata.job:{job}:{namespace}")
+
+
 @contextmanager
-def venue_lock(settings: Settings, namespace: str, venue: str) -> Iterator[None]:
+def advisory_lock(settings: Settings, key: int, timeout: str = LOCK_TIMEOUT) -> Iterator[None]:
+    """Hold a session-level advisory lock; waiting longer than `timeout` raises LockNotAvailable."""
     import psycopg
 
     with psycopg.connect(settings.catalog_psycopg_dsn, autocommit=True) as connection:
-        connection.execute(f"SET lock_timeout = '{LOCK_TIMEOUT}'")
-        key = lock_key(namespace, venue)
+        connection.execute(f"SET lock_timeout = '{timeout}'")
         connection.execute("SELECT pg_advisory_lock(%s)", (key,))
         try:
             yield
         finally:
             connection.execute("SELECT pg_advisory_unlock(%s)", (key,))
+
+
+def venue_lock(settings: Settings, namespace: str, venue: str) -> AbstractContextManager[None]:
+    return advisory_lock(settings, lock_key(namespace, venue))
+
+
+def job_lock(settings: Settings, job: str, namespace: str) -> AbstractContextManager[None]:
+    # A silver run over all history can take minutes; waiting for it is the right behaviour.
+    return advisory_lock(settings, job_lock_key(job, namespace), timeout="30min")

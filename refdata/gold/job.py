@@ -31,13 +31,13 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from refdata.bitemporal.rows import VersionRow
 from refdata.bitemporal.schema import META_COLUMNS, SPEC_COLUMNS
 from refdata.bitemporal.schema import from_record as silver_from_record
 from refdata.gold import assets as gold_assets
 from refdata.gold import gate as gold_gate
 from refdata.gold.schema import ASSET_COLUMNS, JOB_STATE_COLUMNS, SYMBOLOGY_COLUMNS, column_names, spark_ddl
 from refdata.gold.symbology import Mapper, RunPlan, SymbologyRow, from_record, plan_run, to_record
+from refdata.locks import job_lock
 from refdata.quality.gates import GateFailed, GateResult
 from refdata.settings import PROJECT_ROOT, Settings
 from refdata.symbology import DEFAULT_USD_EQUIVALENTS, load_asset_aliases
@@ -197,7 +197,13 @@ class _Timer:
 
 def run(spark: "SparkSession", settings: Settings, config: GoldConfig | None = None,
         now: datetime | None = None) -> RunResult:
+    """Derive gold from silver; one run at a time per gold namespace."""
     config = config or GoldConfig()
+    with job_lock(settings, JOB, _q(settings, config.gold_namespace)):
+        return _run_locked(spark, settings, config, now)
+
+
+def _run_locked(spark: "SparkSession", settings: Settings, config: GoldConfig, now: datetime | None) -> RunResult:
     run_id = config.run_id or f"cli:{_utcnow().strftime('%Y%m%dT%H%M%S%f')}"
     result = RunResult(run_id)
     timer = _Timer(run_id)

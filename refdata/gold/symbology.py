@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from refdata.bitemporal.rows import FOREVER, VersionRow, closed_end, open_end, stable_id
+from refdata.bitemporal.rows import VersionRow, closed_end, open_end, stable_id
 from refdata.domain import InstrumentClass, InstrumentSpec, OptionRight, Settlement, Status
 from refdata.errors import RefdataError
 from refdata.symbology import (

@@ -23,7 +23,10 @@ def branch_name(run_id: str) -> str:
 @contextmanager
 def audit_branch(spark: "SparkSession", tables: list[str], branch: str) -> Iterator[None]:
     for table in tables:
-        spark.sql(f"ALTER TABLE {table} CREATE BRANCH IF NOT EXISTS `{branch}`")
+        # A branch left by a crashed attempt of the same run holds unpublished, possibly
+        # partial writes: a retry starts again from main.
+        spark.sql(f"ALTER TABLE {table} DROP BRANCH IF EXISTS `{branch}`")
+        spark.sql(f"ALTER TABLE {table} CREATE BRANCH `{branch}`")
     spark.conf.set("spark.wap.branch", branch)
     try:
         yield

@@ -20,9 +20,10 @@ from typing import TYPE_CHECKING, Any
 from refdata.bitemporal.events import Correction, Observation, Revocation
 from refdata.bitemporal.materialize import Changes, KeyState, advance
 from refdata.bitemporal.rows import VersionRow
-from refdata.bitemporal.schema import from_record, to_record
+from refdata.bitemporal.schema import COLUMNS, from_record, to_record
 from refdata.domain import spec_values
 from refdata.errors import RefdataError
+from refdata.locks import job_lock
 from refdata.parsing import parse_listing
 from refdata.quality.gates import GateFailed, run_gate
 from refdata.quality.wap import audit_branch, branch_name, discard, publish
@@ -161,14 +162,49 @@ def applied_index(spark: "SparkSession", tables: SilverTables, venue: str) -> li
     ]
 
 
-def current_rows(spark: "SparkSession", table: str, venue: str, symbols: Iterable[str] | None) -> list[VersionRow]:
+# Up to this many keys, reads filter with `symbol IN (...)`: Iceberg prunes files by their
+# symbol bounds (the tables are sorted by key). Beyond it (a first load) a broadcast join
+# avoids planning a huge IN list; neither shuffles the venue's partition.
+_IN_LIST_LIMIT = 5_000
+_VERSION_COLUMNS = [name for name, _, _ in COLUMNS]
+
+
+def _only_keys_by(frame: "DataFrame", column: str, values: Sequence[str]) -> "DataFrame":
+    """`frame` restricted to rows whose `column` is one of `values` (never shuffles `frame`)."""
+    from pyspark.sql import functions as F
+
+    if len(values) <= _IN_LIST_LIMIT:
+        return frame.where(F.col(column).isin(list(values)))
+    spark = frame.sparkSession
+    return frame.join(F.broadcast(spark.createDataFrame([(v,) for v in values], f"{column} string")), column)
+
+
+def _only_keys(frame: "DataFrame", symbols: Iterable[str]) -> "DataFrame | None":
+    """`frame` restricted to `symbols`; None when there is no symbol at all."""
+    wanted = sorted(set(symbols))
+    return _only_keys_by(frame, "symbol", wanted) if wanted else None
+
+
+def current_rows(spark: "SparkSession", table: str, venue: str, symbols: Iterable[str] | None,
+                 overlapping_from: datetime | None = None) -> list[VersionRow]:
+    """Current (not superseded) rows of a venue, of `symbols` only unless None.
+
+    `overlapping_from` keeps only rows whose valid interval reaches past that instant: the
+    venue-wide pre-filter needs no row that ends before the batch's first observation,
+    since no observation of the batch can overlap it (ADR 0010, "reading only what a batch
+    can touch").
+    """
     frame = spark.table(table).where(f"venue = '{venue}' AND superseded_at IS NULL")
+    if overlapping_from is not None:
+        from pyspark.sql import functions as F
+
+        frame = frame.where(F.col("valid_to").isNull() | (F.col("valid_to") > F.lit(overlapping_from)))
     if symbols is not None:
-        wanted = sorted(set(symbols))
-        if not wanted:
+        keyed = _only_keys(frame, symbols)
+        if keyed is None:
             return []
-        frame = frame.join(spark.createDataFrame([(s,) for s in wanted], "symbol string"), "symbol")
-    return [from_record(record) for record in _collect(frame)]
+        frame = keyed
+    return [from_record(record) for record in _collect(frame.select(*_VERSION_COLUMNS))]
 
 
 def correction_rows(spark: "SparkSession", tables: SilverTables, upto: Mapping[str, datetime]) -> list[dict[str, Any]]:
@@ -216,27 +252,37 @@ def staged_records(changes: Iterable[Changes], loaded_layers: Mapping[str, str],
 
 
 def merge_layer(spark: "SparkSession", table: str, records: list[dict[str, Any]]) -> None:
-    """One-statement SCD2: insert new versions, set superseded_at (once) on old ones."""
-    if not records:
-        return
-    schema = spark.table(table).schema
-    columns = [f.name for f in schema.fields]
-    from pyspark.sql.types import StringType, StructField, StructType
+    """SCD2 on one layer table: set superseded_at (once) on old versions, append new ones.
 
-    staged_schema = StructType([StructField(f.name, f.dataType, True) for f in schema.fields] + [StructField("_op", StringType(), False)])
-    staged = spark.createDataFrame([tuple(r.get(c) for c in columns) + (r["_op"],) for r in records], staged_schema)
-    staged.createOrReplaceTempView("silver_staged")
-    insert_columns = ", ".join(columns)
-    insert_values = ", ".join(f"source.{c}" for c in columns)
-    spark.sql(
-        f"""MERGE INTO {table} AS target
-            USING silver_staged AS source
-            ON target.venue = source.venue AND target.version_id = source.version_id
-            WHEN MATCHED AND source._op = 'supersede' AND target.superseded_at IS NULL
-              THEN UPDATE SET target.superseded_at = source.superseded_at
-            WHEN NOT MATCHED AND source._op = 'insert'
-              THEN INSERT ({insert_columns}) VALUES ({insert_values})"""
-    )
+    The supersession is a MERGE with only a WHEN MATCHED clause: an inner join whose small
+    staged side is broadcast, so the target is scanned once and never shuffled (a WHEN NOT
+    MATCHED clause would make it an outer join that shuffles every target row). New
+    versions have new version ids by construction and are appended. Both commits land on
+    the run's audit branch and are published together.
+    """
+    from pyspark.sql import functions as F
+
+    superseded = [(r["venue"], r["version_id"], r["superseded_at"]) for r in records if r["_op"] == "supersede"]
+    inserted = [r for r in records if r["_op"] == "insert"]
+    if superseded:
+        source = spark.createDataFrame(superseded, "venue string, version_id string, superseded_at timestamp_ntz")
+        F.broadcast(source).createOrReplaceTempView("silver_superseded")
+        venues = ", ".join(f"'{v}'" for v in sorted({venue for venue, _, _ in superseded}))
+        spark.sql(
+            f"""MERGE INTO {table} AS target
+                USING silver_superseded AS source
+                ON target.venue IN ({venues}) AND target.venue = source.venue
+                   AND target.version_id = source.version_id AND target.superseded_at IS NULL
+                WHEN MATCHED THEN UPDATE SET target.superseded_at = source.superseded_at"""
+        )
+    if inserted:
+        # Version ids are content hashes: one already present is a replay, not a new row.
+        ids = sorted({r["version_id"] for r in inserted})
+        target = spark.table(table).where(F.col("venue").isin(sorted({r["venue"] for r in inserted})))
+        present = {row.version_id for row in _only_keys_by(target, "version_id", ids).select("version_id").collect()}
+        schema = spark.table(table).schema
+        columns = [f.name for f in schema.fields]
+        append_rows(spark, table, [tuple(r.get(c) for c in columns) for r in inserted if r["version_id"] not in present])
 
 
 def append_rows(spark: "SparkSession", table: str, rows: list[tuple[Any, ...]]) -> None:
@@ -249,7 +295,14 @@ def append_rows(spark: "SparkSession", table: str, rows: list[tuple[Any, ...]]) 
 
 def run(spark: "SparkSession", settings: Settings, run_id: str, tables: SilverTables | None = None,
         venues: Sequence[str] | None = None, now: datetime | None = None) -> RunReport:
+    """Advance silver from new bronze and corrections; one run at a time per silver namespace."""
     tables = tables or SilverTables(settings.catalog_name)
+    with job_lock(settings, JOB_NAME, f"{tables.catalog}.{tables.silver}"):
+        return _run_locked(spark, settings, run_id, tables, venues, now)
+
+
+def _run_locked(spark: "SparkSession", settings: Settings, run_id: str, tables: SilverTables,
+                venues: Sequence[str] | None, now: datetime | None) -> RunReport:
     venues = list(venues or settings.venues)
     report = RunReport(run_id)
     cutoffs = venue_cutoffs(settings, venues, namespace=tables.bronze, now=now)
@@ -273,12 +326,10 @@ def run(spark: "SparkSession", settings: Settings, run_id: str, tables: SilverTa
         if not batch and not new_corrections and not new_revocations:
             continue
         applied = applied_index(spark, tables, venue)
-        observed_now = current_rows(spark, tables.observed, venue, None) if batch else []
+        first_observed = min((n.observation.observed_at for n in batch), default=None)
+        observed_now = current_rows(spark, tables.observed, venue, None, overlapping_from=first_observed) if batch else []
         plan = plan_venue(venue, applied, batch, observed_now, new_corrections, new_revocations)
-        observed_for_keys = (
-            [r for r in observed_now if r.symbol in plan.keys] if batch
-            else current_rows(spark, tables.observed, venue, plan.keys)
-        )
+        observed_for_keys = current_rows(spark, tables.observed, venue, plan.keys)
         rows_by_key: dict[str, list[VersionRow]] = {}
         for row in [*observed_for_keys, *current_rows(spark, tables.versions, venue, plan.keys)]:
             rows_by_key.setdefault(row.symbol, []).append(row)
@@ -349,14 +400,18 @@ def _applied(system_time: datetime | None, mark: datetime | None) -> bool:
 
 
 def touched_keys_view(spark: "SparkSession", keys: Sequence[tuple[str, str]]) -> str:
-    spark.createDataFrame(list(keys), "venue string, symbol string").createOrReplaceTempView("silver_touched_keys")
+    from pyspark.sql import functions as F
+
+    F.broadcast(spark.createDataFrame(list(keys), "venue string, symbol string")).createOrReplaceTempView("silver_touched_keys")
     return "silver_touched_keys"
 
 
 def _raw_payloads(spark: "SparkSession", tables: SilverTables, venue: str, symbols: Iterable[str]) -> dict[str, str]:
-    wanted = spark.createDataFrame([(s,) for s in sorted(set(symbols))], "symbol string")
-    frame = (
-        spark.table(tables.versions).where(f"venue = '{venue}' AND superseded_at IS NULL AND raw_payload IS NOT NULL")
-        .join(wanted, "symbol").select("version_id", "raw_payload")
+    frame = _only_keys(
+        spark.table(tables.versions).where(f"venue = '{venue}' AND superseded_at IS NULL AND raw_payload IS NOT NULL"),
+        symbols,
     )
+    if frame is None:
+        return {}
+    frame = frame.select("version_id", "raw_payload")
     return {row.version_id: row.raw_payload for row in frame.collect()}

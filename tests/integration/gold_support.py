@@ -71,16 +71,12 @@ def gold_scratch(settings, stack):  # type: ignore[no-untyped-def]
     catalog.create_table(f"{namespace}.instrument_versions", version_schema(),
                          properties={"format-version": "2", "write.wap.enabled": "true"})
     yield Scratch(settings, catalog, namespace)
-    with trino_connection(settings) as conn:
+    with trino_connection(settings) as conn:  # views first: pyiceberg does not drop them
         cursor = conn.cursor()
-        cursor.execute(f"SHOW TABLES FROM {namespace}")
-        names = {row[0] for row in cursor.fetchall()}
         cursor.execute(f"SELECT table_name FROM information_schema.views WHERE table_schema = '{namespace}'")
-        views = {row[0] for row in cursor.fetchall()}
-        for view in views:
+        for (view,) in cursor.fetchall():
             cursor.execute(f"DROP VIEW {namespace}.{view}")
             cursor.fetchall()
     for ident in catalog.list_tables(namespace):
-        catalog.purge_table(ident) if hasattr(catalog, "purge_table") else catalog.drop_table(ident)
+        catalog.purge_table(ident)  # data and metadata files too: scratch tables leave nothing
     catalog.drop_namespace(namespace)
-    del names

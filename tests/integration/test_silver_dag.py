@@ -78,10 +78,38 @@ def test_a_second_transform_changes_nothing(replayed, trino_cursor) -> None:
 
     trino_cursor.execute("SELECT count(*), max(recorded_at) FROM silver.instrument_versions")
     before = trino_cursor.fetchone()
-    trino_cursor.execute("SELECT snapshot_id FROM silver.\"instrument_versions$refs\" WHERE name = 'main'")
-    head = trino_cursor.fetchone()[0]
+    heads = _main_heads(trino_cursor)
     assert _dag("refdata_transform").test(run_conf={"venues": VENUES}).state == DagRunState.SUCCESS
     trino_cursor.execute("SELECT count(*), max(recorded_at) FROM silver.instrument_versions")
     assert trino_cursor.fetchone() == before
-    trino_cursor.execute("SELECT snapshot_id FROM silver.\"instrument_versions$refs\" WHERE name = 'main'")
-    assert trino_cursor.fetchone()[0] == head
+    assert _main_heads(trino_cursor) == heads
+
+
+def _main_heads(trino_cursor) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    heads = {}
+    for table in ("silver.instrument_versions", "gold.symbology"):
+        schema, name = table.split(".")
+        trino_cursor.execute(f"SELECT snapshot_id FROM {schema}.\"{name}$refs\" WHERE name = 'main'")
+        heads[table] = trino_cursor.fetchone()[0]
+    return heads
+
+
+def test_gold_follows_silver_in_the_same_dag_run(replayed, trino_cursor) -> None:
+    """The transform DAG chains gold after silver: the replayed symbols carry canonical IDs."""
+    assert {ti.task_id: ti.state for ti in replayed.get_task_instances()} \
+        == {"silver_instruments": "success", "gold_symbology": "success"}
+    trino_cursor.execute(
+        """SELECT venue, symbol, canonical_id FROM gold.symbology
+           WHERE superseded_at IS NULL AND valid_to IS NULL
+             AND ((venue = 'binance-spot' AND symbol = 'BTCUSDT') OR (venue = 'binance-usdm' AND symbol = 'BTCUSDT'))
+           ORDER BY venue"""
+    )
+    assert trino_cursor.fetchall() == [["binance-spot", "BTCUSDT", "BTC-USDT-SPOT"],
+                                       ["binance-usdm", "BTCUSDT", "BTC-USDT-PERP"]]
+    trino_cursor.execute(
+        """SELECT count(*) FROM silver.instrument_versions s
+           WHERE s.superseded_at IS NULL AND s.venue IN ('binance-spot', 'binance-usdm')
+             AND NOT EXISTS (SELECT 1 FROM gold.symbology g WHERE g.venue = s.venue AND g.symbol = s.symbol
+                             AND g.superseded_at IS NULL)"""
+    )
+    assert trino_cursor.fetchone()[0] == 0

@@ -30,7 +30,7 @@ def _record(version_id: str, recorded_at: datetime, tick: str, superseded_at: da
 @pytest.fixture()
 def scratch_silver(settings, spark):  # type: ignore[no-untyped-def]
     from refdata.catalog import pyiceberg_catalog
-    from refdata.migrations.m0010_silver_tables import create_tables
+    from refdata.silver.tables import create_tables
 
     namespace = f"silver_m{uuid.uuid4().hex[:8]}"
     catalog = pyiceberg_catalog(settings)
