@@ -21,6 +21,11 @@ from api.errors import ApiProblem, TrinoUnavailable
 _IDENT = re.compile(r"[a-z_][a-z0-9_]*")
 VERSION_COLUMNS: tuple[str, ...] = tuple(name for name, _, _ in COLUMNS)
 SYMBOLOGY_JOIN_COLUMNS = ("canonical_id", "usd_equivalent_group", "base_asset", "quote_asset")
+# The columns of GET /v1/export, in order: (name, Iceberg type, nullable). The silver version
+# columns but the two lists, then gold's canonical_id (LEFT JOIN: nullable). The Parquet schema
+# of the export is derived from these (api/routers/export.py).
+EXPORT_COLUMNS: tuple[tuple[str, str, bool], ...] = tuple(
+    c for c in COLUMNS if c[0] not in ("corrected_fields", "asserted_by")) + (("canonical_id", "string", True),)
 
 PIT = ("{a}.valid_from <= ? AND ({a}.valid_to IS NULL OR ? < {a}.valid_to) "
        "AND {a}.recorded_at <= ? AND ({a}.superseded_at IS NULL OR ? < {a}.superseded_at)")
@@ -153,7 +158,7 @@ class TrinoRepository:
         if venue is not None:
             where += " AND v.venue = ?"
             args.append(venue)
-        cols = ", ".join(f"v.{c}" for c in VERSION_COLUMNS if c not in ("corrected_fields", "asserted_by"))
+        cols = ", ".join(f"v.{c}" for c, _, _ in EXPORT_COLUMNS if c != "canonical_id")
         sql = (f"SELECT {cols}, g.canonical_id FROM {self.silver}.instrument_versions v LEFT JOIN "
                f"{self.gold}.symbology g ON g.venue = v.venue AND g.symbol = v.symbol AND {PIT.format(a='g')} "
                f"WHERE {where} ORDER BY v.venue, v.symbol")
@@ -168,6 +173,41 @@ class TrinoRepository:
         sql = (f"SELECT g.* FROM {self.gold}.symbology g WHERE {' AND '.join([where, *clauses])} "
                "ORDER BY g.canonical_id, g.venue, g.symbol LIMIT ?")
         return self.query(sql, [*params, *args, limit])
+
+    def symbology_batch(self, canonical: list[tuple[str, str | None]], pairs: list[tuple[str, str]],
+                        as_of: datetime, as_known_at: datetime, limit: int = 1000) -> list[dict[str, Any]]:
+        """Gold rows of many lookups in ONE query (batch resolve).
+
+        `canonical`: (canonical_id, USD-equivalence group or None); `pairs`: (venue, symbol).
+        The lookups travel as four bound array parameters, UNNESTed into job tables and
+        equi-joined with gold.symbology at (as_of, as_known_at); nothing from the request
+        is spliced into the SQL. Each row carries `job_kind` ('canonical_id' | 'venue_symbol'),
+        `job_a` (canonical_id or venue), `job_b` (symbol or NULL) and `job_rank`; a canonical
+        lookup returns its exact rows and its USD-equivalent rows (the same rows the single
+        lookup's `canonical_id = ? OR usd_equivalent_group = ?` returns), at most `limit` rows
+        per lookup, ordered as the single lookups (canonical_id, venue, symbol).
+        """
+        where, params = pit("g", as_of, as_known_at)
+        sql = (
+            f"WITH gs AS (SELECT g.* FROM {self.gold}.symbology g WHERE {where}), "
+            "ids AS (SELECT * FROM UNNEST(CAST(? AS array(varchar)), CAST(? AS array(varchar))) AS t(job_a, grp)), "
+            "pairs AS (SELECT * FROM UNNEST(CAST(? AS array(varchar)), CAST(? AS array(varchar))) AS t(job_a, job_b)), "
+            "hits AS ("
+            "SELECT 'canonical_id' AS job_kind, ids.job_a, CAST(NULL AS varchar) AS job_b, gs.* "
+            "FROM ids JOIN gs ON gs.canonical_id = ids.job_a "
+            "UNION ALL "
+            "SELECT 'canonical_id', ids.job_a, CAST(NULL AS varchar), gs.* "
+            "FROM ids JOIN gs ON gs.usd_equivalent_group = ids.grp WHERE gs.canonical_id IS DISTINCT FROM ids.job_a "
+            "UNION ALL "
+            "SELECT 'venue_symbol', pairs.job_a, pairs.job_b, gs.* "
+            "FROM pairs JOIN gs ON gs.venue = pairs.job_a AND gs.symbol = pairs.job_b), "
+            "ranked AS (SELECT hits.*, row_number() OVER (PARTITION BY job_kind, job_a, job_b "
+            "ORDER BY canonical_id, venue, symbol) AS job_rank FROM hits) "
+            "SELECT * FROM ranked WHERE job_rank <= ? ORDER BY job_kind, job_a, job_b, canonical_id, venue, symbol"
+        )
+        args: list[Any] = [*params, [c for c, _ in canonical], [g for _, g in canonical],
+                           [v for v, _ in pairs], [s for _, s in pairs], limit]
+        return self.query(sql, args)
 
     # ---- health ---------------------------------------------------------------------
 

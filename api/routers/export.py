@@ -4,17 +4,45 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 
 from api.deps import Services, check_venue, services
 from api.models import scalar
+from api.repository import EXPORT_COLUMNS
 from api.timeparams import TimePoint, time_point
 
+if TYPE_CHECKING:
+    import pyarrow as pa
+
 router = APIRouter(tags=["export"])
+
+_DECIMAL = re.compile(r"decimal\((\d+),\s*(\d+)\)")
+
+
+def arrow_type(kind: str) -> pa.DataType:
+    """The Arrow type of an Iceberg column type of the silver schema (refdata.bitemporal.schema)."""
+    import pyarrow as pa
+
+    if match := _DECIMAL.fullmatch(kind):
+        return pa.decimal128(int(match[1]), int(match[2]))
+    simple = {"string": pa.string(), "int": pa.int32(), "long": pa.int64(), "boolean": pa.bool_(),
+              # Iceberg `timestamp` is without zone and holds naive UTC (refdata.bitemporal.schema).
+              "timestamp": pa.timestamp("us", tz="UTC")}
+    if kind not in simple:
+        raise TypeError(f"no Parquet mapping for column type {kind!r}")
+    return simple[kind]
+
+
+def parquet_schema() -> pa.Schema:
+    """The one Parquet schema of GET /v1/export?format=parquet, from the silver column definitions."""
+    import pyarrow as pa
+
+    return pa.schema([pa.field(name, arrow_type(kind), nullable=nullable) for name, kind, nullable in EXPORT_COLUMNS])
 
 
 @router.get("/v1/export", summary="Snapshot at (as_of, as_known_at), streamed",
@@ -52,18 +80,15 @@ def export(format: Literal["csv", "parquet"] = Query("csv"), venue: str | None =
         import pyarrow as pa
         import pyarrow.parquet as pq
 
+        schema = parquet_schema()
         sink = io.BytesIO()
-        writer = None
+        writer = pq.ParquetWriter(sink, schema)  # one fixed schema: every batch, and an empty export
         for batch in all_batches():
-            table = pa.Table.from_pylist([{k: (None if v is None else str(scalar(v))) for k, v in r.items()} for r in batch])
-            if writer is None:
-                writer = pq.ParquetWriter(sink, table.schema)
-            writer.write_table(table)
+            writer.write_table(pa.Table.from_pylist(batch, schema=schema))
             yield sink.getvalue()
             sink.seek(0)
             sink.truncate()
-        if writer is not None:
-            writer.close()
-            yield sink.getvalue()
+        writer.close()
+        yield sink.getvalue()
     return StreamingResponse(parquet_chunks(), media_type="application/vnd.apache.parquet",
                              headers={"Content-Disposition": f'attachment; filename="instruments-{stamp}.parquet"'})

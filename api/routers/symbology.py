@@ -139,35 +139,74 @@ class ResolveResult(BaseModel):
     warning: str | None = None
 
 
+JOB_COLUMNS = ("job_kind", "job_a", "job_b", "job_rank")
+
+
+def _batch_rows(svc: Services, tp: TimePoint, canonical: list[tuple[str, str | None]],
+                pairs: list[tuple[str, str]]) -> dict[tuple[str, str, str | None], list[dict[str, Any]]]:
+    """Every lookup of a batch in one Trino query (none if there is nothing to look up).
+
+    Cached like the single lookups: keyed by the gold.symbology snapshot, the resolved times
+    and the (sorted, distinct) lookups, so a publish is a miss."""
+    if not canonical and not pairs:
+        return {}
+    key = ("symbology-batch", tuple(canonical), tuple(pairs), MAX_JOBS, tp.cache_token())
+    rows = svc.cache.get_or_compute(_tables(svc), key, lambda: svc.repo.symbology_batch(
+        canonical, pairs, tp.as_of, tp.as_known_at, MAX_JOBS))
+    out: dict[tuple[str, str, str | None], list[dict[str, Any]]] = {}
+    for row in rows:
+        lookup = (row["job_kind"], row["job_a"], row["job_b"])
+        out.setdefault(lookup, []).append({k: v for k, v in row.items() if k not in JOB_COLUMNS})
+    return out
+
+
 @router.post("/resolve", response_model=list[ResolveResult],
              summary=f"Batch resolve (OpenFIGI style): up to {MAX_JOBS} jobs, one result per job, in order")
 def resolve_batch(jobs: list[ResolveJob], tp: TimePoint = Depends(time_point),
                   svc: Services = Depends(services)) -> list[ResolveResult]:
+    """Validates every job, then answers all of them with ONE Trino query (ADR 0011).
+
+    A job that cannot be looked up gets `error`; one that matches nothing gets `warning`;
+    otherwise `data`, exactly as the single lookups would answer it. Trino being down or
+    rejecting the query fails the whole request (503/502), as it is no job's fault."""
     if len(jobs) > MAX_JOBS:
         raise ApiProblem(422, "too-many-jobs", f"{len(jobs)} jobs; at most {MAX_JOBS} per request")
-    results: list[ResolveResult] = []
+    planned: list[ResolveResult | tuple[str, str, str | None]] = []
+    canonical: dict[str, str | None] = {}
+    pairs: set[tuple[str, str]] = set()
     for job in jobs:
         try:
             if job.canonical_id is not None:
-                data = by_canonical_id(svc, tp, checked_canonical_id(job.canonical_id))
-                label = job.canonical_id
+                cid = checked_canonical_id(job.canonical_id)
+                group = usd_equivalence_group(cid)
+                canonical[cid] = None if group is None else group.group_id
+                planned.append(("canonical_id", cid, None))
             elif job.symbol is not None:
                 venue = resolve_venue(job.exchange, job.venue, svc.settings)
                 if venue is None:
                     raise ApiProblem(422, "missing-parameter", "a symbol job needs exchange or venue")
-                data = by_venue_symbol(svc, tp, venue, job.symbol)
-                label = f"{venue}/{job.symbol}"
+                pairs.add((venue, job.symbol))
+                planned.append(("venue_symbol", venue, job.symbol))
             else:
                 raise ApiProblem(422, "missing-parameter", "a job needs canonical_id, or symbol with exchange/venue")
         except ApiProblem as problem:
-            if problem.status == 503:
-                raise
-            results.append(ResolveResult(error=problem.detail))
+            planned.append(ResolveResult(error=problem.detail))
+    found = _batch_rows(svc, tp, sorted(canonical.items()), sorted(pairs))
+    results: list[ResolveResult] = []
+    for plan in planned:
+        if isinstance(plan, ResolveResult):
+            results.append(plan)
             continue
-        if not data:
-            results.append(ResolveResult(warning=f"no match for {label}"))
+        kind, a, b = plan
+        rows = found.get(plan, [])
+        if kind == "canonical_id":
+            data = [_mapping(r, "exact") for r in rows if r["canonical_id"] == a]
+            data += [_mapping(r, "usd_equivalent") for r in rows if r["canonical_id"] != a]
+            label = a
         else:
-            results.append(ResolveResult(data=data))
+            data = [_mapping(r, "venue_symbol") for r in rows]
+            label = f"{a}/{b}"
+        results.append(ResolveResult(data=data) if data else ResolveResult(warning=f"no match for {label}"))
     return results
 
 

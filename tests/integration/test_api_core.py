@@ -25,7 +25,7 @@ def scratch(settings, spark):  # type: ignore[no-untyped-def]
     from refdata.bronze.store import BronzeStore
     from refdata.catalog import pyiceberg_catalog
     from refdata.migrations.m0008_bronze_tables import create_tables as create_bronze
-    from refdata.migrations.m0010_silver_tables import create_tables as create_silver
+    from refdata.silver.tables import create_tables as create_silver
     from refdata.migrations.m0020_gold_tables import create_tables as create_gold
     from refdata.silver.job import SilverTables, run
 

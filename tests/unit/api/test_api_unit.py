@@ -24,6 +24,9 @@ ROW = {
     "tick_size": Decimal("0.010000000000000000"), "g_canonical_id": "BTC-USDT-SPOT",
 }
 
+GOLD = {"venue": "binance-spot", "symbol": "BTCUSDT", "canonical_id": "BTC-USDT-SPOT", "usd_equivalent_group": "BTC-USD-SPOT",
+        "base_asset": "BTC", "quote_asset": "USDT", "strike": None, "valid_from": datetime(2024, 10, 19)}
+
 
 class FakeRepo:
     def __init__(self, rows: list[dict[str, Any]] | None = None, down: bool = False) -> None:
@@ -52,6 +55,21 @@ class FakeRepo:
         self._maybe_down()
         self.calls.append((clauses, args))
         return []
+
+    def symbology_batch(self, canonical, pairs, as_of, as_known_at, limit=1000):  # type: ignore[no-untyped-def]
+        self._maybe_down()
+        self.calls.append(("batch", canonical, pairs, limit))
+        return [dict(GOLD, job_kind="venue_symbol", job_a=venue, job_b=symbol, job_rank=1)
+                for venue, symbol in pairs if (venue, symbol) == (GOLD["venue"], GOLD["symbol"])]
+
+    def export(self, as_of, as_known_at, venue):  # type: ignore[no-untyped-def]
+        self._maybe_down()
+        from api.repository import EXPORT_COLUMNS
+
+        names = [name for name, _, _ in EXPORT_COLUMNS]
+        rows = [{n: r.get(n, ROW.get("g_canonical_id") if n == "canonical_id" else None) for n in names}
+                for r in self.rows if venue is None or r["venue"] == venue]
+        yield from ([rows[i:i + 2] for i in range(0, len(rows), 2)] if rows else [])
 
 
 def client(repo: FakeRepo | None = None) -> TestClient:
@@ -154,17 +172,82 @@ def test_canonical_id_route_queries_the_usd_group_and_404s_naming_the_id() -> No
     assert repo.calls[-1][1] == ["BTC-USDT-SPOT", "BTC-USD-SPOT"]
 
 
-def test_batch_resolve_answers_every_job_in_order() -> None:
-    c = client()
-    jobs = [{"canonical_id": "BTC-USDT-SPOT"}, {"canonical_id": "nope"}, {"symbol": "X"}, {"exchange": "binance", "symbol": "BTCUSDT"}]
+def test_batch_resolve_answers_every_job_in_order_with_one_query() -> None:
+    repo = FakeRepo()
+    c = client(repo)
+    jobs = [{"canonical_id": "BTC-USDT-SPOT"}, {"canonical_id": "nope"}, {"symbol": "X"}, {"exchange": "binance", "symbol": "BTCUSDT"},
+            {"exchange": "nasdaq", "symbol": "AAPL"}, {"venue": "kraken-spot", "symbol": "XXBTZUSD"}, {"exchange": "binance", "symbol": "BTCUSDT"},
+            {"canonical_id": "BTC-USDT-SPOT"}, {}]
     results = c.post("/v1/symbology/resolve", json=jobs).json()
-    assert len(results) == 4
+    assert len(results) == len(jobs)
     assert results[0]["warning"] == "no match for BTC-USDT-SPOT"
     assert "invalid canonical ID 'nope'" in results[1]["error"]
     assert "needs exchange or venue" in results[2]["error"]
-    assert results[3]["warning"] == "no match for binance-spot/BTCUSDT"
+    assert [m["symbol"] for m in results[3]["data"]] == ["BTCUSDT"] and results[3]["data"][0]["match"] == "venue_symbol"
+    assert results[3]["data"][0]["fields"]["valid_from"] == "2024-10-19T00:00:00Z"
+    assert "exchange 'nasdaq' is not one of" in results[4]["error"]
+    assert results[5]["warning"] == "no match for kraken-spot/XXBTZUSD"
+    assert results[6] == results[3] and results[7] == results[0]
+    assert "a job needs canonical_id" in results[8]["error"]
+    for result in results:
+        assert sum(result[k] is not None for k in ("data", "error", "warning")) == 1
+    # One query for the whole batch, with the distinct lookups as (sorted) bound values.
+    batch = [call for call in repo.calls if call[0] == "batch"]
+    assert len(repo.calls) == len(batch) == 1
+    assert batch[0][1:] == ([("BTC-USDT-SPOT", "BTC-USD-SPOT")],
+                            [("binance-spot", "BTCUSDT"), ("kraken-spot", "XXBTZUSD")], 1000)
+    # Nothing to look up: no query at all.
+    assert c.post("/v1/symbology/resolve", json=[{"canonical_id": "nope"}]).json()[0]["error"]
+    assert len(repo.calls) == 1
     too_many = c.post("/v1/symbology/resolve", json=[{"symbol": "X"}] * 1001)
     assert too_many.status_code == 422 and "at most 1000" in too_many.json()["detail"]
+    assert too_many.headers["content-type"] == "application/problem+json"
+    down = client(FakeRepo(down=True)).post("/v1/symbology/resolve", json=jobs)
+    assert down.status_code == 503 and down.headers["retry-after"] == "5"
+
+
+def test_batch_resolve_sql_binds_the_lookups_as_arrays() -> None:
+    from api.repository import TrinoRepository
+
+    seen: list = []
+
+    class Capturing(TrinoRepository):
+        def query(self, sql, params=None):  # type: ignore[no-untyped-def]
+            seen.append((sql, params))
+            return []
+
+    repo = Capturing(Settings(), "silver", "gold")
+    hostile = "x'); DROP TABLE gold.symbology; --"
+    repo.symbology_batch([("BTC-USD-SPOT", "BTC-USD-SPOT")], [("binance-spot", hostile)],
+                         datetime(2025, 1, 1), datetime(2025, 1, 2), 1000)
+    (sql, params), = seen
+    assert hostile not in sql and "UNNEST" in sql and sql.count("?") == len(params) == 9
+    assert params[4:] == [["BTC-USD-SPOT"], ["BTC-USD-SPOT"], ["binance-spot"], [hostile], 1000]
+
+
+def test_parquet_export_has_one_typed_schema_even_when_empty() -> None:
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from api.routers.export import parquet_schema
+
+    rows = [dict(ROW, symbol=s, version_id=s, price_precision=2) for s in ("AAA", "BBB", "CCC")]  # two batches
+    response = client(FakeRepo(rows)).get("/v1/export", params={"format": "parquet"})
+    assert response.status_code == 200
+    table = pq.read_table(io.BytesIO(response.content))
+    assert table.schema == parquet_schema() and table.num_rows == 3
+    assert table.schema.field("tick_size").type == pa.decimal128(38, 18)
+    assert table.schema.field("valid_from").type == pa.timestamp("us", tz="UTC")
+    assert table.schema.field("price_precision").type == pa.int32()
+    first = table.to_pylist()[0]
+    assert first["tick_size"] == Decimal("0.01") and first["price_precision"] == 2
+    assert first["valid_from"].isoformat() == "2024-10-19T00:00:00+00:00" and first["canonical_id"] == "BTC-USDT-SPOT"
+    empty = client(FakeRepo([])).get("/v1/export", params={"format": "parquet"})
+    assert empty.status_code == 200
+    nothing = pq.read_table(io.BytesIO(empty.content))
+    assert nothing.num_rows == 0 and nothing.schema == parquet_schema()
 
 
 def test_trino_down_is_503_with_retry_after() -> None:
