@@ -21,6 +21,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from airflow.sdk import Param, dag, get_current_context, task
+from refdata_airflow.alerts import on_failure
 from refdata_airflow.bronze import BRONZE_POLLS, backfill_load, backfill_plan
 
 from refdata.settings import ALL_VENUES, get_settings
@@ -46,6 +47,7 @@ _settings = get_settings()
     },
     tags=["refdata", "bronze", "backfill"],
     doc_md=__doc__,
+    default_args={"on_failure_callback": on_failure},
 )
 def refdata_backfill() -> None:
     @task(doc_md="#### plan\nThe capture files to load, in load order; the log shows them as a table.")

@@ -26,6 +26,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from airflow.sdk import CronTriggerTimetable, Param, dag, get_current_context, task
+from refdata_airflow.alerts import on_failure
 from refdata_airflow.bronze import BRONZE_POLLS, ingest, resolve_venues
 
 from refdata.settings import ALL_VENUES, get_settings
@@ -55,6 +56,7 @@ cannot be reached after the client's own retries.
         "retry_exponential_backoff": 2.0,
         "max_retry_delay": timedelta(minutes=15),
         "execution_timeout": timedelta(minutes=30),
+        "on_failure_callback": on_failure,
     },
     params={
         "venues": Param(

@@ -35,9 +35,9 @@ def spark_catalog_conf(settings: Settings) -> dict[str, str]:
         f"{prefix}.cache-enabled": "false",
         f"{prefix}.io-impl": "org.apache.iceberg.aws.s3.S3FileIO",
         f"{prefix}.s3.endpoint": settings.s3_endpoint_url,
-        f"{prefix}.s3.path-style-access": "true",
-        f"{prefix}.s3.access-key-id": settings.s3_access_key,
-        f"{prefix}.s3.secret-access-key": settings.s3_secret_key,
+        f"{prefix}.s3.path-style-access": str(settings.s3_path_style_access).lower(),
+        **({f"{prefix}.s3.access-key-id": keys[0], f"{prefix}.s3.secret-access-key": keys[1]}
+           if (keys := settings.s3_static_credentials) else {}),
         f"{prefix}.client.region": settings.s3_region,
         "spark.sql.defaultCatalog": settings.catalog_name,
         "spark.sql.session.timeZone": "UTC",
@@ -56,10 +56,10 @@ def pyiceberg_catalog(settings: Settings) -> "SqlCatalog":
         "uri": settings.catalog_sqlalchemy_url,
         "warehouse": settings.warehouse_uri,
         "s3.endpoint": settings.s3_endpoint_url,
-        "s3.access-key-id": settings.s3_access_key,
-        "s3.secret-access-key": settings.s3_secret_key,
+        **({"s3.access-key-id": keys[0], "s3.secret-access-key": keys[1]}
+           if (keys := settings.s3_static_credentials) else {}),
         "s3.region": settings.s3_region,
-        "s3.path-style-access": "true",
+        "s3.path-style-access": str(settings.s3_path_style_access).lower(),
         "py-io-impl": "pyiceberg.io.pyarrow.PyArrowFileIO",
     }
     return SqlCatalog(settings.catalog_name, **properties)

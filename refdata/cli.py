@@ -193,6 +193,9 @@ def run_pipeline(
     try:
         manager.up(settings, "all", log=console.print)
         client = AirflowClient(settings)
+        # Ingest stays paused: it polls the exchanges themselves; maintenance too, as its
+        # first (catch-up) run would compete with this one for the machine. Unpause both
+        # deliberately on a long-lived stack.
         for dag_id in ("refdata_backfill", "refdata_transform"):
             client.wait_for_dag(dag_id)
             client.unpause(dag_id)
@@ -228,6 +231,55 @@ def _print_next_steps(settings) -> None:  # type: ignore[no-untyped-def]
     console.print(f"  curl -s '{settings.api_url}/v1/instruments?exchange=binance&symbol=BTCUSDT'")
     console.print(f"  curl -s '{settings.api_url}/v1/instruments/binance-spot/AXSBIDR/history?as_known_at=2030-01-01T00:00:00Z'")
     console.print(f"  curl -s {settings.api_url}/v1/health")
+
+
+@app.command()
+def rebuild(
+    venue: Annotated[Optional[list[str]], typer.Option("--venue", "-v", help="venue id; repeat; default: all configured")] = None,
+    replace: Annotated[bool, typer.Option("--replace", help="swap the rebuilt silver and gold in (the current tables are kept aside)")] = False,
+    keep: Annotated[bool, typer.Option("--keep", help="keep the rebuilt namespaces for inspection (without --replace)")] = False,
+) -> None:
+    """Rebuild silver and gold from bronze into fresh namespaces and compare them with the current tables.
+
+    Exit 0 when every compared table is identical, 1 when one differs (the differences are
+    printed). With --replace the rebuilt tables take the place of the current ones whatever
+    the comparison says (after a parser fix that is the point); the previous tables are kept
+    in `<ns>_previous_<stamp>` namespaces. Runbook: docs/runbooks/rebuild-from-bronze.md.
+    """
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from refdata.rebuild import rebuild as run_rebuild
+    from refdata.spark import get_session
+
+    settings = get_settings()
+    spark = get_session(settings, "refdata-rebuild")
+    try:
+        with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console) as progress:
+            task = progress.add_task("starting", total=None)
+
+            def step(message: str) -> None:
+                progress.console.print(f"  {message}")
+                progress.update(task, description=message)
+
+            report = run_rebuild(spark, settings, venues=venue or None, replace=replace, keep=keep, step=step)
+    finally:
+        spark.stop()
+    table = Table(title=f"rebuild of {report.source.silver}/{report.source.gold} from {report.source.bronze}")
+    for column in ("table", "current rows", "rebuilt rows", "only current", "only rebuilt", "identical"):
+        table.add_column(column)
+    for diff in report.diffs:
+        table.add_row(diff.table, f"{diff.current_rows:,}", f"{diff.rebuilt_rows:,}", f"{diff.only_current:,}",
+                      f"{diff.only_rebuilt:,}", "yes" if diff.equal else "[red]NO[/red]")
+    console.print(table)
+    for diff in report.diffs:
+        for example in diff.examples:
+            console.print(example, markup=False, highlight=False)
+    if report.replaced and report.kept_previous:
+        console.print(f"replaced; previous tables kept in {report.kept_previous.silver} and {report.kept_previous.gold}")
+    elif keep:
+        console.print(f"rebuilt tables kept in {report.rebuilt.silver} and {report.rebuilt.gold}")
+    if not report.equal:
+        raise typer.Exit(1)
 
 
 @app.command()

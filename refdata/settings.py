@@ -80,6 +80,21 @@ class Fetch(BaseModel):
     )
 
 
+class Maintenance(BaseModel):
+    """Iceberg table upkeep (dags/maintenance.py, ADR 0012); REFDATA_MAINTENANCE__<NAME>.
+
+    System time lives in columns, so expiring snapshots never changes an `as_known_at`
+    answer; it only bounds snapshot time travel (`FOR VERSION AS OF`) to this window.
+    """
+
+    snapshot_max_age_days: int = 7  # snapshots older than this are expired ...
+    snapshot_retain_last: int = 20  # ... but every table keeps at least this many
+    orphan_min_age_hours: int = 72  # unreferenced files younger than this may belong to a write in flight
+    quarantine_retention_days: int = 90  # bronze.quarantine rows older than this are deleted
+    compaction_min_input_files: int = 5  # a file group is compacted from this many small files
+    compaction_target_file_mb: int = 128
+
+
 class ApiKey(BaseModel):
     """One API key of the REST API: the user it authenticates and that user's roles.
 
@@ -135,6 +150,8 @@ class Settings(BaseSettings):
     s3_access_key: str = "refdata"
     s3_secret_key: str = "refdata-secret"
     s3_region: str = "us-east-1"
+    # Path-style URLs (http://host/bucket/key) for MinIO/SeaweedFS; false for AWS S3.
+    s3_path_style_access: bool = True
     warehouse_bucket: str = "warehouse"
 
     trino_url: str | None = None  # default: the local Trino
@@ -150,6 +167,7 @@ class Settings(BaseSettings):
     venues: list[str] = Field(default_factory=lambda: list(ALL_VENUES))
     captures_dir: Path = PROJECT_ROOT.parent / "shared" / "exchange-captures"
     fetch: Fetch = Field(default_factory=Fetch)
+    maintenance: Maintenance = Field(default_factory=Maintenance)
 
     # REST API (api/): API keys -> user and roles (see ApiKey); snapshot-id cache TTL.
     api_keys: dict[str, ApiKey] = Field(default_factory=_demo_api_keys)
@@ -203,6 +221,12 @@ class Settings(BaseSettings):
     @property
     def s3_endpoint_url(self) -> str:
         return self.s3_endpoint or f"http://{self.host}:{self.ports.s3}"
+
+    @property
+    def s3_static_credentials(self) -> tuple[str, str] | None:
+        """The access key pair, or None (empty REFDATA_S3_ACCESS_KEY): then every engine uses
+        the AWS default credential chain (instance profile, IRSA, environment)."""
+        return (self.s3_access_key, self.s3_secret_key) if self.s3_access_key else None
 
     @property
     def warehouse_uri(self) -> str:

@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 from refdata.gold.job import GoldConfig, run
+from refdata.job_failures import reported_failures
 from refdata.settings import get_settings
 from refdata.spark import get_session
 from refdata.symbology import DEFAULT_USD_EQUIVALENTS
@@ -47,7 +48,8 @@ def main(argv: list[str]) -> int:
     settings = get_settings()
     spark = get_session(settings, "refdata-gold-symbology")
     try:
-        result = run(spark, settings, config)
+        with reported_failures():
+            result = run(spark, settings, config)
         print(result.summary())
         if result.id_error_instruments:
             print(f"instruments without a canonical ID (published with id_error): {result.id_errors}")

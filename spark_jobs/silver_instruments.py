@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sys
 
+from refdata.job_failures import reported_failures
 from refdata.settings import get_settings
 from refdata.silver.job import run
 from refdata.spark import get_session
@@ -18,7 +19,8 @@ def main(run_id: str, venues: list[str]) -> None:
     settings = get_settings()
     spark = get_session(settings, f"refdata-silver-{run_id}")
     try:
-        report = run(spark, settings, run_id, venues=venues or None)
+        with reported_failures():
+            report = run(spark, settings, run_id, venues=venues or None)
     finally:
         spark.stop()
     print("silver report: " + json.dumps({

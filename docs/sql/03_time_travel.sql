@@ -1,6 +1,8 @@
 -- Iceberg time travel: the table as it was committed (an axis distinct from system time).
 -- Gold runs write to an audit branch and publish by fast-forwarding main after the gate, so
 -- main moves when a run publishes; gold.job_state records each run after its publish.
+-- Snapshots are expired after 7 days (keeping at least 20 per table, ADR 0012): time travel
+-- reaches that far back; the bitemporal columns (02_point_in_time.sql) reach back forever.
 
 -- The runs, their silver watermark and the snapshot each one published.
 SELECT run_id, finished_at, watermark, keys_recomputed, rows_inserted, rows_superseded,

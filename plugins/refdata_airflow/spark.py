@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from typing import Any
 
+from airflow.exceptions import AirflowException
 from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
 
+from refdata.job_failures import FAILURE_FILE_ENV, read_failure
 from refdata.settings import PROJECT_ROOT, get_settings
 from refdata.spark import spark_conf, spark_env
 
@@ -35,5 +39,14 @@ class RefdataSparkSubmitOperator(SparkSubmitOperator):
         self.jars = conf.pop("spark.jars")
         self.driver_memory = conf.pop("spark.driver.memory")
         self.conf = {**conf, **(self.conf or {})}
-        self.env_vars = {**spark_env(settings), **(self.env_vars or {})}
-        super().execute(context)
+        with tempfile.TemporaryDirectory(prefix="refdata-task-") as scratch:
+            failure_file = Path(scratch) / "failure.txt"
+            self.env_vars = {**spark_env(settings), **(self.env_vars or {}), FAILURE_FILE_ENV: str(failure_file)}
+            try:
+                super().execute(context)
+            except AirflowException as error:
+                # The job's own message (a gate failure names the instruments and the report).
+                reason = read_failure(failure_file)
+                if reason is None:
+                    raise
+                raise AirflowException(f"{self.task_id}: {reason}") from error

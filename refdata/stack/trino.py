@@ -64,9 +64,9 @@ def catalog_properties(settings: Settings) -> dict[str, str]:
         "fs.native-s3.enabled": "true",
         "s3.endpoint": settings.s3_endpoint_url,
         "s3.region": settings.s3_region,
-        "s3.path-style-access": "true",
-        "s3.aws-access-key": settings.s3_access_key,
-        "s3.aws-secret-key": settings.s3_secret_key,
+        "s3.path-style-access": str(settings.s3_path_style_access).lower(),
+        **({"s3.aws-access-key": keys[0], "s3.aws-secret-key": keys[1]}
+           if (keys := settings.s3_static_credentials) else {}),
     }
 
 
