@@ -47,6 +47,12 @@ def _configure_airflow() -> None:
 _configure_airflow()
 
 
+def pytest_collection_modifyitems(config, items) -> None:  # type: ignore[no-untyped-def]
+    # The end-to-end run unpauses the DAGs and lets the real scheduler work on the shared
+    # bronze/silver/gold tables: it goes last, after every test that drives them itself.
+    items.sort(key=lambda item: item.get_closest_marker("end_to_end") is not None)
+
+
 @pytest.fixture(scope="session")
 def settings():  # type: ignore[no-untyped-def]
     from refdata.settings import get_settings
