@@ -11,7 +11,7 @@ help:
 	@echo "make run     install what is missing, start the stack, run the pipeline on the recorded captures"
 	@echo "make test    run the whole test suite (own stack under var/test, ports +100)"
 	@echo "make up | down | status | logs    manage the local stack"
-	@echo "make bench   print the benchmark figures"
+	@echo "make bench   print the benchmark figures (stack; pipeline, silver scale, API: bench/all.py)"
 
 install:
 	@bash scripts/install.sh
@@ -47,6 +47,7 @@ test-integration: install
 
 bench: install
 	$(PY) bench/stack.py
+	$(PY) bench/all.py
 
 clean-test-data:
 	rm -rf var/test

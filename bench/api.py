@@ -54,7 +54,12 @@ async def load(url_for, seconds: float, concurrency: int) -> dict[str, float]:
             i = 0
             while time.perf_counter() < stop:
                 started = time.perf_counter()
-                response = await client.get(url_for(n, i))
+                try:
+                    response = await client.get(url_for(n, i))
+                except httpx.HTTPError:  # a refused or dropped connection counts, it does not end the run
+                    errors += 1
+                    i += 1
+                    continue
                 latencies.append(time.perf_counter() - started)
                 errors += response.status_code != 200
                 i += 1
