@@ -21,7 +21,7 @@ FROM gold.symbology FOR TIMESTAMP AS OF TIMESTAMP '<published_at> UTC';
 -- Snapshots of the table. Audited snapshots of runs whose gate failed are listed too, but are
 -- not ancestors of main (is_current_ancestor = false); they stay readable by id until expiry.
 SELECT s.committed_at, s.snapshot_id, s.operation, h.is_current_ancestor,
-       s.summary['added-records'] AS added, s.summary['total-records'] AS total
+       element_at(s.summary, 'added-records') AS added, element_at(s.summary, 'total-records') AS total
 FROM gold."symbology$snapshots" s
 JOIN gold."symbology$history" h ON h.snapshot_id = s.snapshot_id
 ORDER BY s.committed_at;
