@@ -97,12 +97,20 @@ class Piece:
                 tuple(self.values[f] for f in self.corrected))
 
 
-def _base(venue: str, symbol: str, segments: Sequence[Segment]) -> list[Piece]:
+# (start of the first loaded segment, lifetime of its run): given when only a suffix of the
+# key's segments is loaded, since that run may have begun before the first loaded segment.
+CarriedLifetime = tuple[datetime, str]
+
+
+def _base(venue: str, symbol: str, segments: Sequence[Segment],
+          carried: CarriedLifetime | None = None) -> list[Piece]:
     """Listed runs plus DELISTED gaps; a gap belongs to the lifetime before it."""
     pieces: list[Piece] = []
     life: str | None = None
     for i, seg in enumerate(segments):
-        if i == 0 or segments[i - 1].end != seg.start:
+        if i == 0 and carried is not None and carried[0] == seg.start:
+            life = carried[1]
+        elif i == 0 or segments[i - 1].end != seg.start:
             life = lifetime_id(venue, symbol, seg.start)
         pieces.append(Piece(seg.start, seg.end, "listed", life, seg.values, (), seg.asserted_by))
         gap_end = segments[i + 1].start if i + 1 < len(segments) else FOREVER
@@ -113,9 +121,10 @@ def _base(venue: str, symbol: str, segments: Sequence[Segment]) -> list[Piece]:
 
 
 def published(venue: str, symbol: str, segments: Sequence[Segment],
-              corrections: Sequence[Correction]) -> list[Piece]:
+              corrections: Sequence[Correction],
+              carried: CarriedLifetime | None = None) -> list[Piece]:
     """The published layer for one belief; `corrections` are those that count at it."""
-    base = _base(venue, symbol, segments)
+    base = _base(venue, symbol, segments, carried)
     windows = [(c.valid_from, closed_end(c.valid_to), c) for c in corrections if c.fields]
     cuts = sorted({p.start for p in base} | {p.end for p in base}
                   | {w[0] for w in windows} | {w[1] for w in windows})

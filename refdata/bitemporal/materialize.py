@@ -17,8 +17,9 @@ from refdata.errors import RefdataError
 from .events import (Correction, KeyEvent, KeyObservation, Revocation, active_corrections,
                      contract_hash)
 from .index import VenueIndex
-from .layers import Segment, overwrite, published, segments_of
-from .rows import VersionRow, make_row
+from .layers import CarriedLifetime, Segment, overwrite, published, segments_of
+from .rows import VersionRow, closed_end, make_row
+from .window import carried_lifetime, in_tail
 
 
 class OutOfOrderEvent(RefdataError, ValueError):
@@ -32,7 +33,11 @@ class OutOfOrderEvent(RefdataError, ValueError):
 class KeyState:
     """What the job loads for one key: current rows (superseded_at is None) of both layers,
     every correction and revocation of the key applied so far, and the high-water mark (the
-    system time through which events have been applied; the job's committed watermark)."""
+    system time through which events have been applied; the job's committed watermark).
+
+    `window_from` set: `rows` is only the key's tail starting there (`refdata.bitemporal.
+    window`), and the events must satisfy `tail_suffices`; rows are then compared and
+    produced only where they reach past `window_from`."""
 
     venue: str
     symbol: str
@@ -40,6 +45,7 @@ class KeyState:
     corrections: tuple[Correction, ...] = ()
     revocations: tuple[Revocation, ...] = ()
     high_water: datetime | None = None
+    window_from: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -59,6 +65,11 @@ def _check_state(state: KeyState, index: VenueIndex) -> None:
     for row in state.rows:
         if row.key != (state.venue, state.symbol) or row.superseded_at is not None:
             raise ValueError(f"state holds a row that is not current for the key: {row}")
+        if not in_tail(row, state.window_from):
+            raise ValueError(f"state holds a row outside its window from {state.window_from}: {row}")
+    if state.window_from is not None and _carried(state) is None:
+        raise ValueError(f"{state.venue} {state.symbol}: a windowed state needs the observed and "
+                         f"published rows starting at {state.window_from}")
     hwm = state.high_water
     ledger: list[Correction | Revocation] = [*state.corrections, *state.revocations]
     for e in ledger:
@@ -119,9 +130,18 @@ def _system_time(e: KeyEvent) -> datetime:
     return s
 
 
+def _carried(state: KeyState) -> CarriedLifetime | None:
+    start = state.window_from
+    if start is None or not any(r.layer == "observed" and r.valid_from == start for r in state.rows):
+        return None
+    life = carried_lifetime(state.rows, start)
+    return None if life is None else (start, life)
+
+
 def _target_rows(state: KeyState, s: datetime, segments: list[Segment],
                  corrections: list[Correction]) -> list[VersionRow]:
     venue, symbol = state.venue, state.symbol
+    carried = _carried(state)
     rows = [
         make_row("observed", venue, symbol, None, seg.start, seg.end, s, "listed", seg.values,
                  seg.spec_hash, (), seg.asserted_by)
@@ -130,9 +150,12 @@ def _target_rows(state: KeyState, s: datetime, segments: list[Segment],
     rows += [
         make_row("published", venue, symbol, p.lifetime, p.start, p.end, s, p.basis, p.values,
                  contract_hash(p.values), p.corrected, p.asserted_by)
-        for p in published(venue, symbol, segments, corrections)
+        for p in published(venue, symbol, segments, corrections, carried)
     ]
-    return rows
+    if state.window_from is None:
+        return rows
+    # Outside the window the loaded suffix cannot speak (and nothing there changes).
+    return [r for r in rows if closed_end(r.valid_to) > state.window_from]
 
 
 def advance(state: KeyState, index: VenueIndex, events: Iterable[KeyEvent]) -> Changes:
@@ -174,7 +197,7 @@ def advance(state: KeyState, index: VenueIndex, events: Iterable[KeyEvent]) -> C
     new_state = KeyState(
         state.venue, state.symbol,
         tuple(sorted(live.values(), key=lambda r: (r.layer, r.valid_from))),
-        tuple(corrections), tuple(revocations), high_water,
+        tuple(corrections), tuple(revocations), high_water, state.window_from,
     )
     return Changes(tuple(retired), tuple(inserted.values()), new_state)
 

@@ -5,8 +5,9 @@ here; the bitemporal engine does the rest per key.
 
 Partial listings (a capture known to be trimmed, `complete_listing = false`) say nothing
 about the instruments they do not list, so they may not delist anything: such an
-observation enters only the index of the keys it lists. Those keys are always advanced
-(rare: partial listings come from recorded captures, never from a live poll).
+observation enters only the index of the keys it lists, and later observations are
+pre-filtered for those keys against that index (rare: partial listings come from recorded
+captures, never from a live poll).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from refdata.bitemporal.events import Correction, KeyEvent, Observation, Revocation
-from refdata.bitemporal.index import IndexEntry, VenueIndex, keys_to_advance
+from refdata.bitemporal.index import IndexEntry, VenueIndex, keys_to_advance, observation_changes_key
 from refdata.bitemporal.rows import VersionRow
 
 
@@ -68,18 +69,22 @@ class VenueIndexes:
                     self._partial.setdefault(symbol, []).append(record.entry(done))
         self._complete = complete
         self.base = VenueIndex(venue, complete)
-        self._cache: dict[str, VenueIndex] = {}
+        # Keys listed by the same partial captures share one index (a trimmed capture lists
+        # hundreds of keys; one index per key would repeat the venue's entries each time).
+        self._cache: dict[frozenset[str], VenueIndex] = {}
 
     @property
     def symbols_with_partial_listings(self) -> frozenset[str]:
         return frozenset(self._partial)
 
     def for_key(self, symbol: str) -> VenueIndex:
-        if symbol not in self._partial:
+        entries = self._partial.get(symbol)
+        if entries is None:
             return self.base
-        if symbol not in self._cache:
-            self._cache[symbol] = VenueIndex(self.venue, self._complete + self._partial[symbol])
-        return self._cache[symbol]
+        group = frozenset(e.event_id for e in entries)
+        if group not in self._cache:
+            self._cache[group] = VenueIndex(self.venue, self._complete + entries)
+        return self._cache[group]
 
 
 def _system_time(event: KeyEvent) -> tuple[datetime, str]:
@@ -92,11 +97,18 @@ def plan_venue(
     venue: str,
     applied_index: Iterable[IndexRecord],
     batch: Sequence[NewObservation],
-    current_observed_rows: Iterable[VersionRow],
+    tail_observed_rows: Iterable[VersionRow],
     corrections: Iterable[Correction],
     revocations: Iterable[Revocation],
 ) -> VenuePlan:
-    """Keys of `venue` that the batch and the new corrections change, with their events."""
+    """Keys of `venue` that the batch and the new corrections change, with their events.
+
+    `tail_observed_rows`: at least the last current observed row of every key of the venue
+    (its tail, `refdata.bitemporal.window`). Against those rows the pre-filter is exact for
+    an observation starting at or after the row: nothing earlier can overlap it. A key whose
+    last row starts after the batch's earliest observation (a late observation) is advanced
+    without pre-filtering.
+    """
     batch = sorted(batch, key=lambda n: (n.observation.recorded_at, n.observation.event_id))
     indexes = VenueIndexes(venue, applied_index, batch)
     complete_batch = [n.observation for n in batch if n.complete_listing]
@@ -104,12 +116,24 @@ def plan_venue(
     corrections = [c for c in corrections if c.venue == venue]
     revocations = [r for r in revocations if r.venue == venue]
 
-    keys = set(keys_to_advance(indexes.base, complete_batch, list(current_observed_rows)))
+    rows_by_key: dict[str, list[VersionRow]] = {}
+    for row in tail_observed_rows:
+        if row.venue == venue and row.layer == "observed" and row.superseded_at is None:
+            rows_by_key.setdefault(row.symbol, []).append(row)
+    with_partial = indexes.symbols_with_partial_listings
+    keys: set[str] = set()
+    if complete_batch:
+        earliest = min(o.observed_at for o in complete_batch)
+        keys |= {symbol for symbol, rows in rows_by_key.items()
+                 if max(r.valid_from for r in rows) > earliest}
+        plain_rows = [r for symbol, rows in rows_by_key.items() if symbol not in with_partial for r in rows]
+        keys |= keys_to_advance(indexes.base, complete_batch, plain_rows) - with_partial
+        # Keys listed by partial captures answer to their own index.
+        for symbol in with_partial:
+            index, rows = indexes.for_key(symbol), rows_by_key.get(symbol, [])
+            if any(observation_changes_key(index, o.for_symbol(symbol), rows) for o in complete_batch):
+                keys.add(symbol)
     keys |= {symbol for o in partial_batch for symbol in o.listed}
-    if batch:
-        # Keys with partial entries have their own index; the venue-wide pre-filter cannot
-        # speak for them, so advance them whenever the venue has new observations.
-        keys |= indexes.symbols_with_partial_listings
     keys |= {c.symbol for c in corrections} | {r.symbol for r in revocations}
 
     events: dict[str, tuple[KeyEvent, ...]] = {}
