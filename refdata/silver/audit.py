@@ -1,6 +1,7 @@
 """The silver gate: rules on the audit branch of silver.instrument_versions, as SQL columns.
 
-Only the keys a run touched are audited (the rest of the table was audited when written).
+Only the keys a run touched are audited, and of those the rows the run wrote and the
+current rows they can meet (the rest of the table was audited when written).
 Interval and overlap rules hold for every row; content rules (steps, expiry, class) for the
 current belief only: history records exactly what was believed — even a bad correction
 that was later revoked — and must not make every later run fail.
@@ -8,7 +9,11 @@ that was later revoked — and must not make every later run fail.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import datetime
+
 from refdata.quality.gates import Check
+from refdata.silver.reads import sql_literal
 
 _END = "TIMESTAMP_NTZ '9999-12-31 00:00:00'"
 
@@ -24,12 +29,35 @@ SILVER_CHECKS = [
 ]
 
 
-def audit_frame_sql(table: str, branch: str, touched_view: str) -> str:
+def audited_rows_sql(versions: str, tail: str, touched_view: str,
+                     since: Mapping[str, datetime | None]) -> str:
+    """The rows the gate audits, for the touched keys: every version this run wrote (recorded
+    or superseded after the venue's previous watermark; Iceberg skips older data files by
+    their bounds) and the current versions of the keys' tails (the current rows those can
+    meet: ADR 0013). Rows of older history were audited when they were written.
+
+    `versions` and `tail` are table references (`name` or `name VERSION AS OF 'branch'`).
+    """
+    windows = []
+    for venue, mark in sorted(since.items()):
+        changed = "" if mark is None else \
+            f" AND (recorded_at > {sql_literal(mark)} OR superseded_at > {sql_literal(mark)})"
+        windows.append(f"(venue = {sql_literal(venue)}{changed})")
     return f"""
-    WITH v AS (
-        SELECT t.* FROM {table} VERSION AS OF '{branch}' t
-        JOIN {touched_view} k ON t.venue = k.venue AND t.symbol = k.symbol
-    ),
+    WITH written AS (SELECT * FROM {versions} WHERE {' OR '.join(windows) or 'false'}),
+    tail AS (SELECT * FROM {tail} WHERE layer = 'published'),
+    rows AS (
+        SELECT * FROM written
+        UNION ALL
+        SELECT t.* FROM tail t LEFT ANTI JOIN written w ON t.version_id = w.version_id
+    )
+    SELECT r.* FROM rows r JOIN {touched_view} k ON r.venue = k.venue AND r.symbol = k.symbol
+    """
+
+
+def audit_frame_sql(rows_sql: str) -> str:
+    return f"""
+    WITH v AS ({rows_sql}),
     overlaps AS (
         SELECT a.version_id, count(b.version_id) AS n
         FROM v a LEFT JOIN v b

@@ -6,14 +6,15 @@ bronze retention deletes only quarantine rows past their retention."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from chispa import assert_df_equality
 
 pytestmark = pytest.mark.integration
 
-NOW = datetime(2026, 11, 25, 12, 0)
+# Real time: snapshot expiry compares with the snapshots' real commit times.
+NOW = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
 
 
 def _record(version_id: str, symbol: str, recorded_at: datetime) -> dict:  # type: ignore[type-arg]
@@ -26,9 +27,19 @@ def _record(version_id: str, symbol: str, recorded_at: datetime) -> dict:  # typ
         version_id=version_id, layer="published", venue="kraken-spot", symbol=symbol, lifetime_id=f"lt_{symbol}",
         valid_from=datetime(2023, 12, 1), valid_to=None, recorded_at=recorded_at, superseded_at=None,
         basis="listed", spec_hash=f"h{version_id}", corrected_fields=[], asserted_by=["o1"], instrument_class="spot",
-        status="active", tick_size=Decimal("0.1"), raw_payload="{}", _op="insert",
+        status="active", tick_size=Decimal("0.1"), raw_payload="{}",
     )
     return record
+
+
+def _upsert(spark, table: str, records: list) -> None:  # type: ignore[no-untyped-def, type-arg]
+    from refdata.silver.writes import StagedTable, upsert
+
+    staged = StagedTable()
+    for record in records:
+        staged.delete(record["venue"], record["version_id"])
+        staged.appended.append(record)
+    upsert(spark, table, "version_id", staged)
 
 
 @pytest.fixture()
@@ -54,30 +65,29 @@ def _policy(settings, **changes):  # type: ignore[no-untyped-def]
 
 
 def _files(spark, table: str) -> dict[int, int]:  # type: ignore[no-untyped-def]
-    """content (0 data, 1 position deletes) -> live files."""
+    """content (0 data, 1 position deletes, 2 equality deletes) -> live files."""
     return {row.content: row.n for row in spark.sql(f"SELECT content, count(*) AS n FROM {table}.files GROUP BY content").collect()}
 
 
 def test_compaction_and_expiry_keep_every_row(settings, spark, scratch) -> None:  # type: ignore[no-untyped-def]
     from refdata.maintenance.job import run
     from refdata.maintenance.plan import Action
-    from refdata.silver.job import merge_layer
-
     silver_ns, _ = scratch
     table = f"{settings.catalog_name}.{silver_ns}.instrument_versions"
-    for i in range(6):  # six small appends, then a merge-on-read supersession
-        merge_layer(spark, table, [_record(f"v{i}", f"SYM{i}", datetime(2024, 1, 1, i))])
-    merge_layer(spark, table, [{"version_id": "v0", "venue": "kraken-spot", "superseded_at": datetime(2024, 2, 1), "_op": "supersede"}])
-    # merge-on-read: the update is a position delete plus a file with the new row, no rewrite
-    assert _files(spark, table) == {0: 7, 1: 1}
+    for i in range(6):  # six small appends, then a supersession
+        _upsert(spark, table, [_record(f"v{i}", f"SYM{i}", datetime(2024, 1, 1, i))])
+    _upsert(spark, table, [{**_record("v0", "SYM0", datetime(2024, 1, 1, 0)), "superseded_at": datetime(2024, 2, 1)}])
+    # the supersession is an equality delete plus a file with the new image, no rewrite
+    # (each upsert wrote one equality delete file: seven)
+    assert _files(spark, table) == {0: 7, 2: 7}
     before = spark.table(table).orderBy("version_id").collect()
     snapshots_before = spark.sql(f"SELECT count(*) FROM {table}.snapshots").first()[0]
-    assert snapshots_before == 7
+    assert snapshots_before == 14  # each upsert: an equality delete commit and an append
 
     report = run(spark, _policy(settings, snapshot_max_age_days=0, snapshot_retain_last=2),
                  [Action.COMPACT, Action.EXPIRE], namespaces=[silver_ns], now=NOW + timedelta(days=1))
 
-    assert _files(spark, table) == {0: 1}  # one sorted file, the delete applied
+    assert _files(spark, table) == {0: 1}  # one sorted file, the deletes applied and dropped
     after = spark.table(table).orderBy("version_id").collect()
     schema = spark.table(table).schema
     assert_df_equality(spark.createDataFrame(after, schema), spark.createDataFrame(before, schema), ignore_nullable=True)
@@ -97,11 +107,9 @@ def test_orphan_removal_lists_the_store_and_spares_young_files(settings, spark, 
     from refdata.catalog import pyiceberg_catalog
     from refdata.maintenance.job import run
     from refdata.maintenance.plan import Action
-    from refdata.silver.job import merge_layer
-
     silver_ns, _ = scratch
     table = f"{settings.catalog_name}.{silver_ns}.instrument_versions"
-    merge_layer(spark, table, [_record("v1", "SYM1", datetime(2024, 1, 1))])
+    _upsert(spark, table, [_record("v1", "SYM1", datetime(2024, 1, 1))])
     location = pyiceberg_catalog(settings).load_table(f"{silver_ns}.instrument_versions").location()
     s3 = fs.S3FileSystem(endpoint_override=settings.s3_endpoint_url, access_key=settings.s3_access_key,
                          secret_key=settings.s3_secret_key, region=settings.s3_region, scheme="http")
