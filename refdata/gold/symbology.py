@@ -462,6 +462,23 @@ def from_record(record: Mapping[str, Any]) -> SymbologyRow:
                         record["content_hash"])
 
 
+def _system_times(row: VersionRow) -> tuple[datetime, ...]:
+    return (row.recorded_at,) if row.superseded_at is None else (row.recorded_at, row.superseded_at)
+
+
+def silver_watermark(rows: Iterable[VersionRow]) -> datetime | None:
+    """The greatest system time (recorded_at or superseded_at) of silver's published rows: what
+    a run that read `rows` has reflected (the job computes it in SQL over its pinned snapshot)."""
+    return max((t for r in rows if r.layer == "published" for t in _system_times(r)), default=None)
+
+
+def changed_keys(rows: Iterable[VersionRow], watermark: datetime | None) -> set[Key]:
+    """Keys with a published silver row recorded or superseded after the watermark (all keys
+    without one): the keys an incremental run recomputes (the job's SQL filter)."""
+    return {r.key for r in rows if r.layer == "published"
+            and (watermark is None or any(t > watermark for t in _system_times(r)))}
+
+
 @dataclass
 class RunPlan:
     """The plan of one run over many keys."""
