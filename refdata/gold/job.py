@@ -4,10 +4,14 @@ One run (ADR 0009):
 
 1. load the alias CSV into `gold.assets` (bitemporal; an unchanged CSV writes nothing);
 2. pin the silver snapshot; the keys to recompute are those with a silver row recorded or
-   superseded after gold's watermark, or every key when the alias table (semantic columns) or
-   the USD-equivalent set changed since the last run;
+   superseded after *its venue's* watermark — per venue, the greatest silver system time in
+   the snapshot the last run read (silver's belief is final per venue only: a venue's silver
+   run can come after other venues' rows and record rows below their times) — or every key
+   when the alias table (semantic columns) or the USD-equivalent set changed since the last
+   run, or that snapshot has expired;
 3. on the driver, per key: derive the key's full gold history (`refdata.gold.symbology`) and
-   diff it against what gold holds (inserts, superseded_at updates; never a rewrite);
+   diff it against what gold holds (inserts, superseded_at updates; never a rewrite below the
+   venue's watermark);
 4. nothing to write: stop (no branch, no snapshot; the watermark row is appended to
    `gold.job_state` only if silver moved);
 5. otherwise MERGE into an audit branch (`spark.wap.branch`), run the gold gate on the branch
@@ -25,7 +29,7 @@ import re
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -43,7 +47,7 @@ from refdata.settings import PROJECT_ROOT, Settings
 from refdata.symbology import DEFAULT_USD_EQUIVALENTS, load_asset_aliases
 
 if TYPE_CHECKING:
-    from pyspark.sql import DataFrame, SparkSession
+    from pyspark.sql import Column, DataFrame, SparkSession
 
 log = logging.getLogger(__name__)
 
@@ -79,8 +83,11 @@ class GoldConfig:
 class RunResult:
     run_id: str
     silver_snapshot_id: int | None = None
-    previous_watermark: datetime | None = None
-    watermark: datetime | None = None
+    previous_watermark: datetime | None = None  # the last run's job_state.watermark
+    watermark: datetime | None = None  # greatest silver system time read, over all venues
+    # Per venue: what the last run reflected (None: no run, or its snapshot expired) and now.
+    previous_watermarks: dict[str, datetime] | None = None
+    watermarks: dict[str, datetime] = field(default_factory=dict)
     full_recompute: bool = False
     keys_recomputed: int = 0
     rows_inserted: int = 0
@@ -96,7 +103,7 @@ class RunResult:
     def summary(self) -> str:
         return (f"{JOB} {self.run_id}: silver snapshot {self.silver_snapshot_id}, watermark "
                 f"{self.previous_watermark} -> {self.watermark}, keys {self.keys_recomputed}"
-                f"{' (all: aliases or USD set changed)' if self.full_recompute else ''}, "
+                f"{' (all)' if self.full_recompute else ''}, "
                 f"+{self.rows_inserted} rows, {self.rows_superseded} superseded, "
                 f"assets +{self.assets_inserted}/-{self.assets_superseded}, "
                 f"{self.id_errors} listed instrument(s) without a canonical ID"
@@ -182,6 +189,46 @@ def _group(records: Iterable[Any], key: Any) -> dict[tuple[str, str], list[Any]]
     return dict(out)
 
 
+def _venue_watermarks(spark: "SparkSession", silver_q: str, snapshot: int) -> dict[str, datetime]:
+    """`symbology.silver_watermarks` of a silver snapshot, in SQL."""
+    rows = spark.sql(
+        "SELECT venue, max(greatest(recorded_at, coalesce(superseded_at, recorded_at))) AS w "
+        f"FROM {silver_q} VERSION AS OF {int(snapshot)} WHERE layer = 'published' GROUP BY venue"
+    ).collect()
+    return {r.venue: r.w for r in rows if r.w is not None}
+
+
+def _previous_watermarks(spark: "SparkSession", silver_q: str, state: dict[str, Any] | None,
+                         snapshot: int, current: dict[str, datetime]) -> dict[str, datetime] | None:
+    """Per venue, what the last run reflected: the watermarks of the silver snapshot it read
+    (`job_state.silver_snapshot_id`). None if there was no run, or if that snapshot has been
+    expired: then every key is recomputed (the result is still what a rebuild gives; only the
+    refusal to rewrite rows below the watermarks is lost for that run)."""
+    if state is None or state["silver_snapshot_id"] is None:
+        return None
+    previous = int(state["silver_snapshot_id"])
+    if previous == snapshot:
+        return current
+    if not spark.sql(f"SELECT 1 FROM {silver_q}.snapshots WHERE snapshot_id = {previous}").collect():
+        log.warning("%s: silver snapshot %s read by the last run is gone (expired?); recomputing every key",
+                    JOB, previous)
+        return None
+    return _venue_watermarks(spark, silver_q, previous)
+
+
+def _changed_since(watermarks: Mapping[str, datetime]) -> "Column":
+    """`symbology.changed_keys` as a filter on silver rows: rows of a venue recorded or
+    superseded after its watermark, and every row of a venue without one."""
+    from pyspark.sql import functions as F
+
+    condition = ~F.col("venue").isin(sorted(watermarks)) if watermarks else F.lit(True)
+    for venue, mark in sorted(watermarks.items()):
+        at = F.expr(f"TIMESTAMP_NTZ '{mark.isoformat(sep=' ')}'")
+        condition = condition | ((F.col("venue") == F.lit(venue))
+                                 & ((F.col("recorded_at") > at) | (F.col("superseded_at") > at)))
+    return condition
+
+
 # ---- the run -------------------------------------------------------------------------------
 
 
@@ -220,36 +267,37 @@ def _run_locked(spark: "SparkSession", settings: Settings, config: GoldConfig, n
     usd_text = ",".join(sorted(config.usd_equivalents))
 
     state = _last_state(spark, settings, config)
-    watermark = state["watermark"] if state else None
-    result.previous_watermark = watermark
-    full = state is None or state["aliases_hash"] != alias_hash or state["usd_equivalents"] != usd_text
-    result.full_recompute = full and state is not None
+    result.previous_watermark = state["watermark"] if state else None
+    settings_changed = state is not None and (state["aliases_hash"] != alias_hash
+                                              or state["usd_equivalents"] != usd_text)
 
     snapshot = _main_snapshot(spark, silver_q)
     result.silver_snapshot_id = snapshot
     if snapshot is None:
         log.info("%s: silver %s has no snapshot; nothing to do", JOB, silver_q)
-        result.watermark = watermark
+        result.watermark = result.previous_watermark
         return result
     silver = spark.sql(f"SELECT * FROM {silver_q} VERSION AS OF {snapshot} WHERE layer = 'published'")
-    silver.createOrReplaceTempView("gold_silver_pinned")
-    new_watermark = spark.sql(
-        "SELECT max(greatest(recorded_at, coalesce(superseded_at, recorded_at))) AS w FROM gold_silver_pinned"
-    ).collect()[0].w
-    result.watermark = new_watermark if new_watermark is not None else watermark
+    marks = _venue_watermarks(spark, silver_q, snapshot)
+    previous = _previous_watermarks(spark, silver_q, state, snapshot, marks)
+    result.watermarks, result.previous_watermarks = marks, previous
+    result.watermark = max(marks.values()) if marks else result.previous_watermark
+    full = previous is None or settings_changed
+    result.full_recompute = full and state is not None
+    if result.full_recompute:
+        log.info("%s: recomputing every key (%s)", JOB, "aliases or USD set changed" if settings_changed
+                 else "the silver snapshot the last run read is gone")
 
     gold_all = spark.table(gold_q)
     if full:
         silver_rows = silver.select(*SILVER_COLUMNS)
         gold_rows = gold_all
     else:
-        changed = silver.where(
-            f"recorded_at > TIMESTAMP_NTZ '{watermark.isoformat(sep=' ')}' "
-            f"OR superseded_at > TIMESTAMP_NTZ '{watermark.isoformat(sep=' ')}'"
-        ).select("venue", "symbol").distinct()
+        assert previous is not None
+        changed = silver.where(_changed_since(previous)).select("venue", "symbol").distinct()
         keys = [(r.venue, r.symbol) for r in changed.collect()]
         if not keys:
-            log.info("%s: no silver change after %s; nothing to do", JOB, watermark)
+            log.info("%s: no silver change after the watermarks %s; nothing to do", JOB, previous)
             return result
         keys_frame = _keys_frame(spark, keys)
         silver_rows = silver.join(keys_frame, ["venue", "symbol"], "left_semi").select(*SILVER_COLUMNS)
@@ -259,15 +307,14 @@ def _run_locked(spark: "SparkSession", settings: Settings, config: GoldConfig, n
     silver_by_key = _group((silver_from_record(r) for r in _collect(silver_rows)), lambda r: r.key)
     gold_by_key = _group((from_record(r) for r in _collect(gold_rows)), lambda r: r.key)
     mapper = Mapper(aliases, config.usd_equivalents)
-    plan = plan_run(silver_by_key, gold_by_key, mapper, watermark)
+    plan = plan_run(silver_by_key, gold_by_key, mapper, previous)
     result.keys_recomputed = plan.keys
     timer(f"{plan.keys} keys derived")
     result.rows_inserted, result.rows_superseded = len(plan.inserts), len(plan.supersedes)
 
     if plan.is_empty:
-        # Silver moved without changing any mapping: only the watermark advances.
-        if result.watermark != watermark or state is None or state["aliases_hash"] != alias_hash \
-                or state["usd_equivalents"] != usd_text:
+        # Silver moved without changing any mapping: only the watermarks advance.
+        if marks != previous or state is None or settings_changed:
             result.id_errors = _count_id_errors(spark, gold_q)
             _append_state(spark, settings, config, result, alias_hash, usd_text)
         log.info("%s", result.summary())

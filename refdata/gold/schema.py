@@ -70,7 +70,9 @@ ASSET_COLUMNS: tuple[Column, ...] = (
 JOB_STATE_COLUMNS: tuple[Column, ...] = (
     ("job", "string", False, "gold_symbology"),
     ("run_id", "string", False, "Airflow run id, or cli:..."),
-    ("watermark", "timestamp", True, "every silver change with system time <= watermark is reflected in gold"),
+    ("watermark", "timestamp", True,
+     "greatest silver system time the run read, over all venues; gold reflects silver per venue, up to "
+     "each venue's greatest system time in silver_snapshot_id"),
     ("silver_snapshot_id", "long", True, "the silver snapshot the run read"),
     ("aliases_hash", "string", False, "hash of the alias rows (semantic columns) the run resolved with"),
     ("usd_equivalents", "string", False, "the USD-equivalent stablecoins the run used, comma-separated, sorted"),

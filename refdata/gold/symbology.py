@@ -49,7 +49,7 @@ class GoldHistoryConflict(RefdataError):
     """Recomputing a key would change gold rows already believed at published system times.
 
     Gold never deletes or rewrites a row; this happens only when an input changed its past:
-    an alias-table row recorded (or edited) with a `recorded_at` at or below gold's watermark,
+    an alias-table row recorded (or edited) with a `recorded_at` at or below the venue's watermark,
     a changed USD-equivalent set, or silver rows rewritten in place.
     """
 
@@ -366,9 +366,11 @@ def plan_key(existing: Iterable[SymbologyRow], desired: Iterable[SymbologyRow],
              watermark: datetime | None) -> KeyPlan:
     """What to write so that gold holds `desired` for one key, given what it holds.
 
-    Allowed: inserting rows recorded after the watermark, setting a current row's
-    superseded_at. Anything else would change what gold said at a published system time, and
-    raises `GoldHistoryConflict` naming the rows.
+    `watermark` is the key's venue's: the greatest system time of the venue's silver rows that
+    the previous run read (`silver_watermarks`), None if it read none. Allowed: inserting rows
+    recorded after it, setting a current row's superseded_at to a time after it. Anything else
+    would change what gold said at a published system time, and raises `GoldHistoryConflict`
+    naming the rows.
     """
     have = {r.mapping_id: r for r in existing}
     want = {r.mapping_id: r for r in desired}
@@ -397,7 +399,7 @@ def plan_key(existing: Iterable[SymbologyRow], desired: Iterable[SymbologyRow],
         venue, symbol = next(iter((want or have).values())).key
         raise GoldHistoryConflict(
             f"gold history conflict for {venue} {symbol} (gold never rewrites a published belief; "
-            "was an alias row recorded or edited with a recorded_at at or below the watermark?): "
+            "was an alias row recorded or edited with a recorded_at at or below the venue's watermark?): "
             + "; ".join(problems[:5]) + (f" (+{len(problems) - 5} more)" if len(problems) > 5 else "")
         )
     return KeyPlan(tuple(sorted(inserts, key=lambda r: (r.recorded_at, r.valid_from))), tuple(sorted(supersedes)))
@@ -466,17 +468,45 @@ def _system_times(row: VersionRow) -> tuple[datetime, ...]:
     return (row.recorded_at,) if row.superseded_at is None else (row.recorded_at, row.superseded_at)
 
 
-def silver_watermark(rows: Iterable[VersionRow]) -> datetime | None:
-    """The greatest system time (recorded_at or superseded_at) of silver's published rows: what
-    a run that read `rows` has reflected (the job computes it in SQL over its pinned snapshot)."""
-    return max((t for r in rows if r.layer == "published" for t in _system_times(r)), default=None)
+Watermarks = Mapping[str, datetime]
+"""Per venue, the greatest silver system time a gold run has reflected (ADR 0009 Decision 4)."""
 
 
-def changed_keys(rows: Iterable[VersionRow], watermark: datetime | None) -> set[Key]:
-    """Keys with a published silver row recorded or superseded after the watermark (all keys
-    without one): the keys an incremental run recomputes (the job's SQL filter)."""
-    return {r.key for r in rows if r.layer == "published"
-            and (watermark is None or any(t > watermark for t in _system_times(r)))}
+def silver_watermarks(rows: Iterable[VersionRow]) -> dict[str, datetime]:
+    """Per venue, the greatest system time (recorded_at or superseded_at) of silver's published
+    rows: what a run that read `rows` has reflected (the job computes it in SQL over its pinned
+    snapshot).
+
+    Per venue, because silver's belief is final per venue only: the silver job processes each
+    venue's events above that venue's own watermark, and a run may cover some venues only, so
+    rows of a lagging venue are later recorded below the times other venues have reached. They
+    are never recorded below the venue's own greatest time (ADR 0005 Decision 4, ADR 0010).
+    """
+    out: dict[str, datetime] = {}
+    for row in rows:
+        if row.layer == "published":
+            latest = max(_system_times(row))
+            if row.venue not in out or out[row.venue] < latest:
+                out[row.venue] = latest
+    return out
+
+
+def venue_watermark(watermarks: Watermarks | None, venue: str) -> datetime | None:
+    """The venue's watermark; None (nothing of it reflected yet) if it has none."""
+    return None if watermarks is None else watermarks.get(venue)
+
+
+def changed_keys(rows: Iterable[VersionRow], watermarks: Watermarks | None) -> set[Key]:
+    """Keys with a published silver row recorded or superseded after its venue's watermark
+    (every key of a venue without one): the keys an incremental run recomputes (the job's SQL
+    filter)."""
+    out: set[Key] = set()
+    for row in rows:
+        if row.layer == "published":
+            watermark = venue_watermark(watermarks, row.venue)
+            if watermark is None or any(t > watermark for t in _system_times(row)):
+                out.add(row.key)
+    return out
 
 
 @dataclass
@@ -494,13 +524,15 @@ class RunPlan:
 
 def plan_run(silver_by_key: Mapping[Key, Sequence[VersionRow]],
              gold_by_key: Mapping[Key, Sequence[SymbologyRow]],
-             mapper: Mapper, watermark: datetime | None,
+             mapper: Mapper, watermarks: Watermarks | None,
              on_key: Callable[[Key], None] | None = None) -> RunPlan:
-    """Recompute every key in `silver_by_key` (plus gold keys without silver rows) and diff."""
+    """Recompute every key in `silver_by_key` (plus gold keys without silver rows) and diff,
+    each key against its venue's watermark (`silver_watermarks` of the silver the previous run
+    read; None for a first run)."""
     plan = RunPlan()
     for key in sorted(set(silver_by_key) | set(gold_by_key)):
         desired = mapper.derive_key(silver_by_key.get(key, ()))
-        key_plan = plan_key(gold_by_key.get(key, ()), desired, watermark)
+        key_plan = plan_key(gold_by_key.get(key, ()), desired, venue_watermark(watermarks, key[0]))
         plan.inserts.extend(key_plan.to_insert)
         plan.supersedes.extend(key_plan.to_supersede)
         plan.keys += 1

@@ -275,16 +275,16 @@ def test_incremental_runs_equal_a_rebuild_ids_included(mapper: Mapper) -> None:
              Poll(KRAKEN_SEP, "kraken-spot", T2, frozenset({"XXBTZUSD", "BNBUSD", "ABUSD"}))]
     silver = by_key(silver_rows(polls))
     table: dict = {}
-    watermark = None
+    watermarks = None
     for s in (T1, T2):
         state = {key: _state_at(rows, s) for key, rows in silver.items()}
         held = by_key_gold(table.values())
-        plan = plan_run({k: v for k, v in state.items() if v}, held, mapper, watermark)
+        plan = plan_run({k: v for k, v in state.items() if v}, held, mapper, watermarks)
         for row in plan.inserts:
             table[row.mapping_id] = row
         for mapping_id, at in plan.supersedes:
             table[mapping_id] = replace(table[mapping_id], superseded_at=at)
-        watermark = s
+        watermarks = {"kraken-spot": s}
     rebuilt = {row.mapping_id: row for rows in silver.values() for row in mapper.derive_key(rows)}
     assert table == rebuilt
     # EOSUSD and KEUR left the listing at T2: their open rows were superseded, a gap recorded.
@@ -292,7 +292,7 @@ def test_incremental_runs_equal_a_rebuild_ids_included(mapper: Mapper) -> None:
     assert [(g.mapped.basis, g.recorded_at, g.superseded_at) for g in eos] == [
         ("listed", T1, T2), ("listed", T2, None), ("delisted", T2, None)]
     # A second pass with nothing new plans nothing.
-    again = plan_run(silver, by_key_gold(table.values()), mapper, T2)
+    again = plan_run(silver, by_key_gold(table.values()), mapper, {"kraken-spot": T2})
     assert again.is_empty and again.keys == len(silver)
     # And the ids are a function of the data only.
     assert {r.mapping_id for r in Mapper(load_asset_aliases()).derive_key(silver[("kraken-spot", "EOSUSD")])} \
