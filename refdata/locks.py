@@ -5,9 +5,11 @@ writer does the same for approvals; the silver job takes the lock once per venue
 its cutoff. Therefore no event of a venue can ever commit with a system time at or below
 a cutoff silver has already used, and silver never needs a safety lag (ADR 0010).
 
-A transform job (silver, gold) also holds a job lock for its whole run, keyed by the table
-namespace it writes: two runs on the same tables (the scheduler's Asset-triggered run and a
-manual one, a backfill and an hourly run) serialize instead of racing on the audit branch.
+A transform job (silver, gold) also holds a job lock for its whole run, keyed by the layer and
+the table namespace it writes (`transform_lock`): two runs on the same tables (the
+scheduler's Asset-triggered run and a manual one, a backfill and an hourly run) serialize
+instead of racing on the audit branch, and whatever else touches those tables (maintenance,
+the rebuild's swap) takes the same lock through the same function.
 """
 
 from __future__ import annotations
@@ -19,6 +21,11 @@ from contextlib import AbstractContextManager, contextmanager
 from refdata.settings import Settings
 
 LOCK_TIMEOUT = "10min"
+
+# The transform job writing each layer's tables, by the name it has in its lock key (and in
+# its job_state rows). The key shape predates `transform_lock`; keep it, so that processes on
+# either side of an upgrade still exclude each other.
+TRANSFORM_JOBS = {"silver": "silver", "gold": "gold_symbology"}
 
 
 def _key(text: str) -> int:
@@ -32,8 +39,17 @@ def lock_key(namespace: str, venue: str) -> int:
 
 
 def job_lock_key(job: str, namespace: str) -> int:
-    """The key of a transform job writing into `namespace` (distinct from every venue key)."""
+    """The key of a transform job writing into `namespace` (catalog-qualified; distinct from
+    every venue key). Use `transform_lock_key`; this is its key shape."""
     return _key(f"refdata.job:{job}:{namespace}")
+
+
+def transform_lock_key(settings: Settings, layer: str, namespace: str) -> int:
+    """The key of the transform job writing `layer` ("silver", "gold") into `namespace` of the
+    settings' catalog (the layer's own namespace, or a rebuild's or a test's)."""
+    if layer not in TRANSFORM_JOBS:
+        raise ValueError(f"no transform job writes layer {layer!r}; layers: {sorted(TRANSFORM_JOBS)}")
+    return job_lock_key(TRANSFORM_JOBS[layer], f"{settings.catalog_name}.{namespace}")
 
 
 @contextmanager
@@ -54,6 +70,14 @@ def venue_lock(settings: Settings, namespace: str, venue: str) -> AbstractContex
     return advisory_lock(settings, lock_key(namespace, venue))
 
 
-def job_lock(settings: Settings, job: str, namespace: str) -> AbstractContextManager[None]:
+def transform_lock(settings: Settings, layer: str, namespace: str) -> AbstractContextManager[None]:
+    """Held by the transform job writing `layer` into `namespace` for its whole run, and by
+    anything else that must not overlap it on those tables."""
     # A silver run over all history can take minutes; waiting for it is the right behaviour.
+    return advisory_lock(settings, transform_lock_key(settings, layer, namespace), timeout="30min")
+
+
+def job_lock(settings: Settings, job: str, namespace: str) -> AbstractContextManager[None]:
+    """The same lock by job name and catalog-qualified namespace: only for refdata.silver.job
+    until it calls `transform_lock(settings, "silver", tables.silver)`; then remove."""
     return advisory_lock(settings, job_lock_key(job, namespace), timeout="30min")

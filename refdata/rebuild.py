@@ -19,10 +19,9 @@ from typing import TYPE_CHECKING
 from refdata.catalog import pyiceberg_catalog
 from refdata.gold.job import GoldConfig
 from refdata.gold.job import run as run_gold
-from refdata.locks import job_lock
+from refdata.locks import transform_lock
 from refdata.migrations.m0020_gold_tables import create_tables as create_gold_tables
 from refdata.settings import Settings
-from refdata.silver.job import JOB_NAME as SILVER_JOB
 from refdata.silver.job import SilverTables
 from refdata.silver.job import run as run_silver
 from refdata.silver.tables import create_tables as create_silver_tables
@@ -143,8 +142,7 @@ def _swap(settings: Settings, source: Namespaces, rebuilt: Namespaces, stamp: st
     under both transform jobs' locks (no run can be in between)."""
     catalog = pyiceberg_catalog(settings)
     previous = Namespaces(source.bronze, f"{source.silver}_previous_{stamp}", f"{source.gold}_previous_{stamp}")
-    with job_lock(settings, SILVER_JOB, f"{settings.catalog_name}.{source.silver}"), \
-            job_lock(settings, "gold_symbology", f"{settings.catalog_name}.{source.gold}"):
+    with transform_lock(settings, "silver", source.silver), transform_lock(settings, "gold", source.gold):
         for live, fresh, aside in ((source.silver, rebuilt.silver, previous.silver),
                                    (source.gold, rebuilt.gold, previous.gold)):
             catalog.create_namespace(aside)

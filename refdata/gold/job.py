@@ -41,7 +41,7 @@ from refdata.gold import assets as gold_assets
 from refdata.gold import gate as gold_gate
 from refdata.gold.schema import ASSET_COLUMNS, JOB_STATE_COLUMNS, SYMBOLOGY_COLUMNS, column_names, spark_ddl
 from refdata.gold.symbology import Mapper, RunPlan, SymbologyRow, from_record, plan_run, to_record
-from refdata.locks import job_lock
+from refdata.locks import TRANSFORM_JOBS, transform_lock
 from refdata.quality.gates import GateFailed, GateResult
 from refdata.settings import PROJECT_ROOT, Settings
 from refdata.symbology import DEFAULT_USD_EQUIVALENTS, load_asset_aliases
@@ -51,7 +51,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-JOB = "gold_symbology"
+JOB = TRANSFORM_JOBS["gold"]
 DEFAULT_ALIASES = PROJECT_ROOT / "refdata" / "symbology" / "data" / "asset_aliases.csv"
 
 
@@ -246,7 +246,7 @@ def run(spark: "SparkSession", settings: Settings, config: GoldConfig | None = N
         now: datetime | None = None) -> RunResult:
     """Derive gold from silver; one run at a time per gold namespace."""
     config = config or GoldConfig()
-    with job_lock(settings, JOB, _q(settings, config.gold_namespace)):
+    with transform_lock(settings, "gold", config.gold_namespace):
         return _run_locked(spark, settings, config, now)
 
 

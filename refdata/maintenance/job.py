@@ -1,7 +1,9 @@
 """Run the maintenance actions on every table of the layer namespaces (Spark procedures).
 
-Tables of a namespace written by a transform job are maintained under that job's lock,
-so a compaction or an expiry never races the job's MERGE on the same tables.
+Tables of a namespace written by a transform job (silver, gold) are maintained under that
+job's lock (`refdata.locks.transform_lock`), so a compaction or an expiry never races the job's
+MERGE on the same tables. Bronze is append-only and written under per-venue locks; a compaction
+commutes with appends.
 """
 
 from __future__ import annotations
@@ -15,9 +17,8 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from refdata.catalog import pyiceberg_catalog
-from refdata.locks import job_lock
+from refdata.locks import TRANSFORM_JOBS, transform_lock
 from refdata.maintenance.plan import (
-    WRITER_JOBS,
     Action,
     TableRef,
     compact_sql,
@@ -85,9 +86,8 @@ def run(spark: "SparkSession", settings: Settings, actions: Sequence[Action],
         sql = quarantine_retention_sql(settings.catalog_name, bronze_namespace, policy, now)
         call(Action.RETENTION, f"{bronze_namespace}.quarantine", sql)
     for namespace in namespaces:
-        writer = WRITER_JOBS.get(namespace)
-        lock = (job_lock(settings, writer, f"{settings.catalog_name}.{namespace}")
-                if writer else nullcontext())
+        # The layer namespaces carry their layer's name.
+        lock = transform_lock(settings, namespace, namespace) if namespace in TRANSFORM_JOBS else nullcontext()
         with lock:
             for table in (t for t in tables if t.namespace == namespace):
                 if Action.COMPACT in actions:

@@ -31,12 +31,6 @@ class Action(str, Enum):
         return [a for a in cls if a in wanted]
 
 
-# Which job writes a namespace: maintenance of its tables holds that job's lock, so a
-# compaction never races a MERGE (refdata.locks.job_lock). Bronze is append-only and
-# written under per-venue locks; a compaction commutes with appends.
-WRITER_JOBS = {"silver": "silver", "gold": "gold_symbology"}
-
-
 @dataclass(frozen=True)
 class TableRef:
     catalog: str
