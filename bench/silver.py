@@ -63,7 +63,7 @@ from refdata.domain import spec_values  # noqa: E402
 from refdata.migrations.m0008_bronze_tables import create_tables as create_bronze  # noqa: E402
 from refdata.parsing import parse_listing  # noqa: E402
 from refdata.settings import Settings, get_settings  # noqa: E402
-from refdata.silver import job, plan  # noqa: E402
+from refdata.silver import job, plan, reads, writes  # noqa: E402
 from refdata.silver.job import SilverTables  # noqa: E402
 from refdata.silver.tables import create_tables as create_silver  # noqa: E402
 from refdata.spark import get_session  # noqa: E402
@@ -147,23 +147,23 @@ class Phases:
         self._undo.clear()
 
 
-TIMED = ("venue_cutoffs", "watermarks", "correction_rows", "new_polls", "listing_pages", "observations", "applied_index",
-         "_raw_payloads", "plan_venue", "advance", "_raw_lookup", "staged_records", "touched_keys_view", "run_gate", "publish")
+JOB_TIMED = ("venue_cutoffs", "correction_events", "plan_venue", "tail_suffices", "advance", "raw_lookup", "stage",
+             "write", "append_rows", "touched_keys_view", "run_gate", "publish")
+READS_TIMED = ("watermarks", "correction_rows", "new_polls", "listing_pages", "observations", "applied_indexes",
+               "tail_observed_rows", "tails", "current_rows")
 
 
 def instrument(phases: Phases) -> None:
-    """Labels: the job's function names; current_rows, merge_layer, append_rows per table."""
-    def read(spark: Any, table: str, venue: str, symbols: Any, overlapping_from: Any = None) -> str:
-        scope = "keys" if symbols is not None else "venue, " + ("overlapping" if overlapping_from else "all")
-        return f"current_rows {short(table)} ({scope})"
-
-    for name in TIMED:
+    """Labels: the job's function names; the writes per table."""
+    for name in JOB_TIMED:
         phases.wrap(job, name, name)
+    for name in READS_TIMED:
+        phases.wrap(reads, name, f"reads.{name}")
     phases.wrap(plan, "keys_to_advance", "keys_to_advance")
-    phases.wrap(job, "current_rows", read)
-    phases.wrap(job, "merge_layer", lambda spark, table, records: f"merge_layer {short(table)} ({len(records)} staged)")
-    phases.wrap(job, "append_rows", lambda spark, table, rows: f"append_rows {short(table)} ({len(rows)} rows)")
-    phases.wrap(job, "job_lock", "job_lock (acquire)", context=True)
+    phases.wrap(writes, "delete_keys", lambda spark, table, column, keys, branch=None:
+                f"equality delete {short(table)} ({sum(len(set(v)) for v in keys.values())} keys)")
+    phases.wrap(writes, "_append", lambda spark, table, records: f"append {short(table)} ({len(records)} rows)")
+    phases.wrap(job, "transform_lock", "transform_lock (acquire)", context=True)
     phases.wrap(job, "audit_branch", "audit_branch (create branches)", context=True)
 
 
@@ -324,7 +324,9 @@ def generate_history(spark: Any, tables: SilverTables, venue: Venue, partitions:
             start = time.perf_counter()
             (frame.writeTo(table).option("distribution-mode", "none")
              .option("use-table-distribution-and-ordering", "false").append())
-            log(f"  wrote instrument_{layer} in {time.perf_counter() - start:.1f} s")
+            # The tail of a key (refdata.bitemporal.window): its last version's open row.
+            frame.where((F.col("valid_to").isNull()) & F.col("superseded_at").isNull()).writeTo(tables.tail).append()
+            log(f"  wrote instrument_{layer} and its tail rows in {time.perf_counter() - start:.1f} s")
     finally:
         spark.conf.unset("spark.sql.iceberg.check-nullability")
     # Keys are first listed at polls 0 .. STRIDE-1 (staggered), so early polls list fewer.
@@ -397,9 +399,11 @@ class Result:
         out = []
         if self.expect is not None and self.counts != self.expect:
             out.append(f"report keys/ins/sup {keys}/{inserted}/{superseded}, expected {'/'.join(map(str, self.expect))}")
-        deletes, appended = self.summed("overwrite", "added-position-deletes"), self.summed("append", "added-records")
-        if self.report is not None and (deletes, appended) != (superseded, inserted):
-            out.append(f"snapshots add {deletes} position deletes, {appended} rows; report: {superseded} sup, {inserted} ins")
+        # Upserts by version_id: every inserted and superseded row is an equality delete of its
+        # id and an appended image.
+        deletes, appended = self.summed("delete", "added-equality-deletes"), self.summed("append", "added-records")
+        if self.report is not None and (deletes, appended) != (superseded + inserted, superseded + inserted):
+            out.append(f"snapshots add {deletes} equality deletes, {appended} rows; report: {superseded} sup, {inserted} ins")
         return out
 
 
@@ -448,11 +452,13 @@ def scenario_b(spark: Any, settings: Settings, catalog: Any, tables: SilverTable
     generate_history(spark, tables, venue, max(2, venue.instruments * (2 * venue.versions - 1) // 500_000))
     info["generate_s"] = time.perf_counter() - start
     check_history(spark, tables, venue)
-    for t in (tables.versions, tables.observed, tables.index):
+    for t in (tables.versions, tables.observed, tables.index, tables.tail):
         info[short(t)] = spark.table(t).count()
     expected = venue.instruments * (2 * venue.versions - 1)
-    if (info["versions"], info["observed"], info["observation_index"]) != (expected, expected, venue.polls):
-        raise AssertionError(f"generated {info}: expected {expected:,} rows per layer, {venue.polls} index entries")
+    if (info["versions"], info["observed"], info["observation_index"], info["tail"]) != (
+            expected, expected, venue.polls, 2 * venue.instruments):
+        raise AssertionError(f"generated {info}: expected {expected:,} rows per layer, {venue.polls} index entries,"
+                             f" {2 * venue.instruments:,} tail rows")
     files = spark.sql(f"SELECT count(*) AS n, sum(file_size_in_bytes) AS bytes FROM {tables.versions}.files").first()
     info.update(templates=len(templates), files=files.n, bytes=files.bytes)
 
@@ -475,19 +481,19 @@ def scenario_b(spark: Any, settings: Settings, catalog: Any, tables: SilverTable
 
 def print_results(results: list[Result]) -> None:
     head = (f"{'scenario':<46}{'seconds':>8}{'py CPU':>8}{'JVM CPU':>8}{'rows before':>12}{'keys':>7}{'ins':>7}"
-            f"{'sup':>7}{'MERGE files':>12}{'append files':>13}  check")
+            f"{'sup':>7}{'delete files':>13}{'append files':>13}  check")
     print(head + "\n" + "-" * len(head))
     for r in results:
         keys, inserted, superseded = r.counts
         check = "MISMATCH" if r.problems else "ok" if r.expect is not None else "-"
-        files = [r.summed(op, "added-data-files", "added-delete-files") for op in ("overwrite", "append")]
+        files = [r.summed(op, "added-data-files", "added-delete-files") for op in ("delete", "append")]
         print(f"{r.scenario:<46}{r.seconds:>8.1f}{r.cpu:>8.1f}{r.jvm:>8.1f}{r.rows_before:>12,}{keys:>7,}{inserted:>7,}"
-              f"{superseded:>7,}{files[0]:>12}{files[1]:>13}  {check}")
+              f"{superseded:>7,}{files[0]:>13}{files[1]:>13}  {check}")
     print("seconds: wall clock of job.run; CPU seconds of this process (the job's Python driver) and of the Spark JVM;\n"
-          "rows before: in instrument_versions; keys advanced; rows inserted / superseded (both layers); files: data +\n"
-          "delete files the MERGE (overwrite) and the append snapshots added to the two layer tables; check: counts as\n"
-          "expected (b: 1 / 4 / 2 per change; a, a': none) and the snapshot summaries agree with the report")
-    keys = ("added-data-files", "added-delete-files", "added-records", "added-position-deletes", "added-files-size")
+          "rows before: in instrument_versions; keys advanced; rows inserted / superseded (both layers); files: the\n"
+          "equality-delete and data files the delete and append snapshots added to the two layer tables; check: counts\n"
+          "as expected (b: 1 / 4 / 2 per change; a, a': none) and the snapshot summaries agree with the report")
+    keys = ("added-data-files", "added-delete-files", "added-records", "added-equality-deletes", "added-files-size")
     for r in results:
         print(f"\n{r.scenario}: {r.seconds:.1f} s; published: {bool(r.report and r.report.published)}")
         for problem in r.problems:

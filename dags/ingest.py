@@ -14,8 +14,10 @@ task per venue**, and appends what it read to the Iceberg tables `bronze.polls`,
 - **Dedup**: a page whose instrument content is already stored keeps only a reference
   (an unchanged hourly Binance spot poll keeps ~2.5 % of its raw bytes, Iceberg metadata
   included; `bench/bronze.py`).
-- **Emits** the `refdata_bronze_polls` asset (`iceberg://refdata/bronze/polls`) per successful
-  venue task; silver schedules on it.
+- **Emits** the `refdata_bronze_polls` asset (`iceberg://refdata/bronze/polls`) once per run,
+  from the `announce` task after every venue's task (also when some venue failed), with the
+  poll ids written; skipped when no venue had anything new. The transform schedules on it,
+  so one hourly cycle makes one transform run.
 
 Exchange base URLs come from settings (`REFDATA_<EXCHANGE>_URL`; local default: the replay
 server). Operator: *Trigger DAG w/ config* → pick a subset in `venues`.
@@ -26,8 +28,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from airflow.sdk import CronTriggerTimetable, Param, dag, get_current_context, task
+from airflow.task.trigger_rule import TriggerRule
 from refdata_airflow.alerts import on_failure
-from refdata_airflow.bronze import BRONZE_POLLS, ingest, resolve_venues
+from refdata_airflow.bronze import BRONZE_POLLS, announce_polls, ingest, resolve_venues
 
 from refdata.settings import ALL_VENUES, get_settings
 
@@ -39,6 +42,14 @@ commit marker). Returns a summary per poll: poll_id, written (False = already in
 observed_at, recorded_at, raw_bytes, stored_bytes, instrument_count.
 Fails on a quarantined response (message names venue, endpoint and problem) or when the venue
 cannot be reached after the client's own retries.
+"""
+
+
+ANNOUNCE_DOC = """
+#### announce
+Runs after every venue's poll (whatever their outcome) and emits the `refdata_bronze_polls`
+asset event once, carrying the ids of the polls written; skipped when nothing new was
+written, so no transform is scheduled for nothing.
 """
 
 
@@ -77,13 +88,17 @@ def refdata_ingest() -> None:
     def venues() -> list[str]:
         return resolve_venues(get_current_context()["params"].get("venues"))
 
-    @task(outlets=[BRONZE_POLLS], map_index_template="{{ venue_label }}", doc_md=POLL_DOC)
+    @task(map_index_template="{{ venue_label }}", doc_md=POLL_DOC)
     def poll(venue: str) -> list[dict]:
         context = get_current_context()
         context["venue_label"] = venue  # type: ignore[typeddict-unknown-key]
         return ingest(venue, context)
 
-    poll.expand(venue=venues())
+    @task(outlets=[BRONZE_POLLS], trigger_rule=TriggerRule.ALL_DONE, retries=0, doc_md=ANNOUNCE_DOC)
+    def announce(summaries: list[list[dict]]) -> list[str]:
+        return announce_polls(list(summaries), get_current_context())
+
+    announce(poll.expand(venue=venues()))
 
 
 refdata_ingest()

@@ -75,9 +75,3 @@ def transform_lock(settings: Settings, layer: str, namespace: str) -> AbstractCo
     anything else that must not overlap it on those tables."""
     # A silver run over all history can take minutes; waiting for it is the right behaviour.
     return advisory_lock(settings, transform_lock_key(settings, layer, namespace), timeout="30min")
-
-
-def job_lock(settings: Settings, job: str, namespace: str) -> AbstractContextManager[None]:
-    """The same lock by job name and catalog-qualified namespace: only for refdata.silver.job
-    until it calls `transform_lock(settings, "silver", tables.silver)`; then remove."""
-    return advisory_lock(settings, job_lock_key(job, namespace), timeout="30min")

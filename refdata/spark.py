@@ -29,6 +29,8 @@ def spark_conf(settings: Settings) -> dict[str, str]:
         "spark.driver.extraJavaOptions": "-XX:+UseG1GC -Duser.timezone=UTC",
         "spark.sql.adaptive.enabled": "true",
         "spark.sql.ansi.enabled": "false",
+        # toPandas through Arrow: audit frames and narrow key lists reach the driver fast.
+        "spark.sql.execution.arrow.pyspark.enabled": "true",
         "spark.sql.warehouse.dir": str(settings.data_dir / "spark-warehouse"),
     }
 

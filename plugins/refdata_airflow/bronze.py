@@ -60,7 +60,10 @@ def resolve_venues(requested: Sequence[str] | None) -> list[str]:
 
 
 def ingest(venue: str, context: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """One mapped task: poll one venue for this run's interval, write it to bronze."""
+    """One mapped task: poll one venue for this run's interval, write it to bronze.
+
+    It does not announce anything: `announce_polls`, after every venue's task, emits one
+    bronze event for the whole run, so one hourly cycle schedules one transform."""
     from refdata.bronze.writer import ingest_venue
     from refdata.settings import get_settings
 
@@ -74,8 +77,20 @@ def ingest(venue: str, context: Mapping[str, Any]) -> list[dict[str, Any]]:
                      o.raw_bytes, o.stored_bytes)
         else:
             log.info("%s %s: poll %s already in bronze, nothing fetched or written", o.venue, o.endpoint, o.poll_id)
-    _announce(context, [o["poll_id"] for o in summary if o["written"]])
     return summary
+
+
+def announce_polls(summaries: Sequence[Sequence[Mapping[str, Any]] | None], context: Mapping[str, Any]) -> list[str]:
+    """After every venue's poll task (failed ones included): emit the bronze asset event once,
+    with the poll ids written by the run; skip (no event, no transform) when nothing was new."""
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    written = [o["poll_id"] for summary in summaries if summary for o in summary if o["written"]]
+    if not written:
+        raise AirflowSkipException("no venue wrote a new poll: nothing for the transform to do")
+    log.info("announcing %d new poll(s): %s", len(written), ", ".join(written))
+    _announce(context, written)
+    return written
 
 
 def _announce(context: Mapping[str, Any], written: list[str]) -> None:

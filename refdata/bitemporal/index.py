@@ -14,11 +14,12 @@ leaves a trace in the rows when it changes nothing.
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
-from .events import KeyObservation, Observation, contract_hash
+from .events import KeyObservation, Observation, contract_hash, normalize
 from .rows import FOREVER, VersionRow, closed_end
 
 Interval = tuple[datetime, datetime]  # [start, end), end FOREVER when open
@@ -115,6 +116,33 @@ class VenueIndex:
         return self.governed_interval(obs.observed_at, obs.recorded_at, obs.event_id)
 
 
+def _same_contract(values: Mapping[str, Any], spec_hash: str) -> bool:
+    # Listings parsed by the job are in canonical form already: hashing them as they are
+    # saves normalizing tens of thousands of specs per poll. Equal hashes mean canonical
+    # values; otherwise normalize (a listing typed as "0.0100") and compare again.
+    return contract_hash(values) == spec_hash or contract_hash(normalize(values, complete=True)) == spec_hash
+
+
+def _changes(interval: Interval | None, values: Mapping[str, Any] | None,
+             observed_rows: Iterable[VersionRow]) -> bool:
+    """Whether listing `values` (None: absent) over `interval` would change the key's rows."""
+    if interval is None:
+        return False
+    start, end = interval
+    overlapping = [
+        r for r in observed_rows
+        if r.layer == "observed" and r.superseded_at is None
+        and r.valid_from < end and start < closed_end(r.valid_to)
+    ]
+    if values is None:
+        return bool(overlapping)
+    if len(overlapping) != 1:
+        return True
+    row = overlapping[0]
+    covers = row.valid_from <= start and closed_end(row.valid_to) >= end
+    return not (covers and _same_contract(values, row.spec_hash))
+
+
 def observation_changes_key(index: VenueIndex, obs: KeyObservation,
                             observed_rows: Iterable[VersionRow]) -> bool:
     """Whether applying `obs` to the key's current observed layer would change anything.
@@ -122,22 +150,7 @@ def observation_changes_key(index: VenueIndex, obs: KeyObservation,
     Exact for one observation against the state it is applied to. For a batch use
     `keys_to_advance`: a later observation of the batch may matter only after an earlier one.
     """
-    interval = index.interval_of(obs)
-    if interval is None:
-        return False
-    start, end = interval
-    overlapping = [
-        r for r in observed_rows
-        if r.layer == "observed" and r.superseded_at is None and r.key == obs.key
-        and r.valid_from < end and start < closed_end(r.valid_to)
-    ]
-    if obs.values is None:
-        return bool(overlapping)
-    if len(overlapping) != 1:
-        return True
-    row = overlapping[0]
-    covers = row.valid_from <= start and closed_end(row.valid_to) >= end
-    return not (covers and row.spec_hash == contract_hash(obs.values))
+    return _changes(index.interval_of(obs), obs.values, [r for r in observed_rows if r.key == obs.key])
 
 
 def keys_to_advance(index: VenueIndex, batch: Iterable[Observation],
@@ -149,6 +162,7 @@ def keys_to_advance(index: VenueIndex, batch: Iterable[Observation],
     the batch's observations of the venue projected onto it, absences included.
     """
     batch = [o for o in batch if o.venue == index.venue]
+    intervals = [(o, index.interval_of(o)) for o in batch]  # one per observation, not per key
     current: dict[str, list[VersionRow]] = {}
     for row in observed_rows:
         if row.venue == index.venue and row.layer == "observed" and row.superseded_at is None:
@@ -156,6 +170,5 @@ def keys_to_advance(index: VenueIndex, batch: Iterable[Observation],
     candidates = set(current) | {sym for o in batch for sym in o.listed}
     return {
         sym for sym in candidates
-        if any(observation_changes_key(index, o.for_symbol(sym), current.get(sym, []))
-               for o in batch)
+        if any(_changes(interval, o.listed.get(sym), current.get(sym, ())) for o, interval in intervals)
     }

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from refdata.bitemporal.events import Correction, Revocation
 from refdata.bitemporal.materialize import Changes, KeyState, advance
 from refdata.bitemporal.window import tail_start, tail_suffices
-from refdata.locks import job_lock
+from refdata.locks import transform_lock
 from refdata.quality.gates import GateFailed, run_gate
 from refdata.quality.wap import audit_branch, branch_name, discard, publish
 from refdata.settings import Settings
@@ -84,7 +84,7 @@ def run(spark: "SparkSession", settings: Settings, run_id: str, tables: SilverTa
         venues: Sequence[str] | None = None, now: datetime | None = None) -> RunReport:
     """Advance silver from new bronze and corrections; one run at a time per silver namespace."""
     tables = tables or SilverTables(settings.catalog_name)
-    with job_lock(settings, JOB_NAME, f"{tables.catalog}.{tables.silver}"):
+    with transform_lock(settings, "silver", tables.silver):
         return _run_locked(spark, settings, run_id, tables, venues, now)
 
 
@@ -192,6 +192,13 @@ def _run_locked(spark: "SparkSession", settings: Settings, run_id: str, tables: 
                            counts["rows_inserted"], counts["rows_superseded"], item.venue))
 
     instrument_tables = tables_to_write(tables, staged)
+    if not instrument_tables:
+        # Nothing for readers changed: no branch, no gate. The index entries first, the
+        # watermark last: after a crash between them the polls are replays (no-ops).
+        append_rows(spark, tables.index, index_rows)
+        append_rows(spark, tables.job_state, state_rows)
+        report.published = True
+        return report
     written = instrument_tables + [tables.index, tables.job_state]
     branch = branch_name(run_id)
     with audit_branch(spark, written, branch):

@@ -79,8 +79,16 @@ class LoadedRow:
     raw_payload: str | None
 
 
-def _collect(frame: "DataFrame") -> list[dict[str, Any]]:
-    return [row.asDict(recursive=True) for row in frame.collect()]
+def collect_records(frame: "DataFrame") -> list[dict[str, Any]]:
+    """The frame's rows as plain dicts, through Arrow: several times faster than Row objects
+    for the tens of thousands of keys or the megabytes of bodies a run reads."""
+    import pyarrow as pa
+
+    batches = frame._collect_as_arrow()  # pyspark 3.5's (private) path of toPandas()
+    return pa.Table.from_batches(batches).to_pylist() if batches else []
+
+
+_collect = collect_records
 
 
 def sql_literal(value: str | datetime) -> str:
@@ -135,10 +143,10 @@ def listing_pages(spark: "SparkSession", tables: SilverTables, polls: Sequence[M
         .select("poll_id", "page_no", "stored_body_sha256", "body")
     )
     pages: dict[str, list[tuple[int, bytes]]] = {}
-    for row in joined.collect():
-        if row.body is None:
-            raise SilverInputError(f"bronze poll {row.poll_id}: stored body {row.stored_body_sha256} is missing")
-        pages.setdefault(row.poll_id, []).append((row.page_no, bytes(row.body)))
+    for row in _collect(joined):
+        if row["body"] is None:
+            raise SilverInputError(f"bronze poll {row['poll_id']}: stored body {row['stored_body_sha256']} is missing")
+        pages.setdefault(row["poll_id"], []).append((row["page_no"], bytes(row["body"])))
     return {poll_id: [body for _, body in sorted(entries)] for poll_id, entries in pages.items()}
 
 
@@ -213,8 +221,8 @@ def tail_observed_rows(spark: "SparkSession", tables: SilverTables, venues: Iter
         return []
     frame = spark.table(tables.tail).where(f"layer = 'observed' AND venue IN ({_venue_list(venues)})").select(
         "version_id", "venue", "symbol", "valid_from", "valid_to", "recorded_at", "spec_hash")
-    return [VersionRow(r.version_id, "observed", r.venue, r.symbol, None, r.valid_from, r.valid_to, r.recorded_at,
-                       None, "listed", {}, r.spec_hash, (), ()) for r in frame.collect()]
+    return [VersionRow(r["version_id"], "observed", r["venue"], r["symbol"], None, r["valid_from"], r["valid_to"],
+                       r["recorded_at"], None, "listed", {}, r["spec_hash"], (), ()) for r in _collect(frame)]
 
 
 def _loaded(frame: "DataFrame", keys: Iterable[Key]) -> dict[Key, list[LoadedRow]]:

@@ -55,10 +55,13 @@ def test_ingest_dag_shape() -> None:
     assert dag.params["venues"] == list(ALL_VENUES)
     poll = dag.get_task("poll")
     assert (poll.retries, poll.retry_exponential_backoff) == (2, 2.0)
-    assert BRONZE_POLLS in poll.outlets
+    announce = dag.get_task("announce")
+    assert BRONZE_POLLS in announce.outlets and not poll.outlets  # one event per run, not per venue
+    assert announce.trigger_rule == "all_done"
     assert BRONZE_POLLS.uri == "iceberg://refdata/bronze/polls" and BRONZE_POLLS.name == "refdata_bronze_polls"
-    assert dag.doc_md and poll.doc_md
+    assert dag.doc_md and poll.doc_md and announce.doc_md
     assert [t.task_id for t in dag.get_task("venues").downstream_list] == ["poll"]
+    assert [t.task_id for t in poll.downstream_list] == ["announce"]
 
 
 def test_ingest_dag_for_a_subset_then_again_for_the_same_logical_date(settings, stack, replay) -> None:  # noqa: F811
@@ -92,13 +95,18 @@ def test_ingest_dag_for_a_subset_then_again_for_the_same_logical_date(settings, 
     with Session() as session:
         events = (session.query(AssetEvent).join(AssetModel, AssetEvent.asset_id == AssetModel.id)
                   .filter(AssetModel.name == "refdata_bronze_polls", AssetEvent.source_run_id == run.run_id).all())
-    assert len(events) == len(VENUES)
-    assert sorted(p for e in events for p in e.extra["poll_ids"]) == sorted(ids)
+    assert len(events) == 1  # one event for the run: one transform run per cycle
+    assert sorted(events[0].extra["poll_ids"]) == sorted(ids)
 
     again = dag.test(logical_date=logical, run_conf={"venues": VENUES})
     assert again.state == DagRunState.SUCCESS
     assert len(_polls(store, ids)) == len(ids)
     assert _tagged_snapshots(store, ids) == snapshots
+    # Nothing new the second time: announce is skipped and no event schedules a transform.
+    [announced] = [ti for ti in again.get_task_instances() if ti.task_id == "announce"]
+    assert announced.state == TaskInstanceState.SKIPPED
+    with Session() as session:
+        assert not (session.query(AssetEvent).filter(AssetEvent.source_run_id == again.run_id).all())
 
 
 def test_backfill_dag_for_one_venue(settings, stack) -> None:

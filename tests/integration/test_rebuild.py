@@ -60,7 +60,8 @@ def test_rebuild_reproduces_silver_and_gold_exactly(settings, spark, incremental
     report = rebuild(spark, settings, venues=[VENUE], source=incremental)
     by_table = {d.table: d for d in report.diffs}
     assert set(by_table) == {f"{incremental.silver}.instrument_versions", f"{incremental.silver}.instrument_observed",
-                             f"{incremental.silver}.observation_index", f"{incremental.gold}.symbology"}
+                             f"{incremental.silver}.instrument_tail", f"{incremental.silver}.observation_index",
+                             f"{incremental.gold}.symbology"}
     for diff in report.diffs:
         assert diff.equal, diff.examples
         assert diff.current_rows == diff.rebuilt_rows > 0

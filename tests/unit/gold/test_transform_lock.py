@@ -1,6 +1,6 @@
 """One lock per (layer, namespace) for the transform jobs and whatever must not overlap them
 (refdata.locks.transform_lock): the gold job, maintenance and the rebuild's swap take the
-same key, and it is the key the silver job (still on `job_lock`) takes."""
+same key, as does the silver job."""
 
 from __future__ import annotations
 
