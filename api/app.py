@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import time
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from refdata.settings import Settings, get_settings
 
 from api import errors
-from api.cache import ReadCache, SnapshotVersions
+from api.cache import CatalogWatcher, ReadCache
 from api.deps import Services
 from api.repository import TrinoRepository, ident
 from api.routers import changes, corrections, export, health, instruments, symbology
@@ -25,7 +26,8 @@ def create_app(settings: Settings | None = None, *, silver_namespace: str = "sil
                cache: bool = True) -> FastAPI:
     settings = settings or get_settings()
     app = FastAPI(title="refdata API", version="1.0", description=DESCRIPTION)
-    versions = SnapshotVersions(settings, settings.api_snapshot_ttl_s) if cache else None
+    versions = (CatalogWatcher(settings, (silver_namespace, gold_namespace, bronze_namespace),
+                               timeout_s=settings.api_catalog_timeout_s) if cache else None)
     app.state.services = Services(
         settings=settings, repo=repository or TrinoRepository(settings, silver_namespace, gold_namespace),
         cache=ReadCache(versions), corrections=None, silver=ident(silver_namespace), gold=ident(gold_namespace),
@@ -39,20 +41,44 @@ def create_app(settings: Settings | None = None, *, silver_namespace: str = "sil
     latency = Histogram("refdata_api_request_seconds", "request latency", ["method", "route"], registry=registry,
                         buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10))
 
-    @app.middleware("http")
-    async def _metrics(request: Request, call_next):  # type: ignore[no-untyped-def]
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = getattr(request.scope.get("route"), "path", "unmatched")
-        requests_total.labels(request.method, route, str(response.status_code)).inc()
-        latency.labels(request.method, route).observe(time.perf_counter() - started)
-        return response
+    app.add_middleware(MetricsMiddleware, requests_total=requests_total, latency=latency)
 
     @app.get("/metrics", include_in_schema=False)
     def metrics() -> Response:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     return app
+
+
+class MetricsMiddleware:
+    """Counts and times every HTTP request by method, route template and status.
+
+    Plain ASGI (not `@app.middleware("http")`, whose BaseHTTPMiddleware runs every request
+    through an extra task and memory streams: more than a cached answer costs). The time is
+    until the last byte of the response is handed to the server."""
+
+    def __init__(self, app: ASGIApp, requests_total: Counter, latency: Histogram) -> None:
+        self.app, self.requests_total, self.latency = app, requests_total, latency
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500  # an exception escaping the app becomes a 500
+
+        async def send_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_status)
+        finally:
+            route = getattr(scope.get("route"), "path", "unmatched")
+            self.requests_total.labels(scope["method"], route, str(status)).inc()
+            self.latency.labels(scope["method"], route).observe(time.perf_counter() - started)
 
 
 def __getattr__(name: str) -> FastAPI:

@@ -1,76 +1,277 @@
 """Read cache keyed by the Iceberg snapshots of the tables a read touches.
 
-The current table version is the `metadata_location` of the table in the JDBC catalog
-(one row in `iceberg_tables`; every Iceberg commit writes a new metadata file), looked up with
-one indexed PostgreSQL query and remembered for `ttl_s` (default 1 s). A cached answer is
-therefore never served more than `ttl_s` after a publish replaced the snapshot it came from.
+Freshness contract (ADR 0011, "Cache"): every answer, cached or not, is computed from table
+versions that were current in the catalog at some instant AFTER the request arrived. Once a
+publish has committed (the JDBC catalog's `iceberg_tables` row points at the new metadata
+file: every Iceberg commit writes one), no request arriving later is answered from the
+snapshot before it.
+
+Without a catalog query per request: `CatalogWatcher` reads the metadata_location of every
+table of the API's namespaces in ONE indexed PostgreSQL query, over one persistent
+connection, in *rounds* run by a thread of its own. A request joins the next round that has
+not started yet, never one already in flight (that one may have read the catalog before the
+publish). Every request arriving while a round runs shares the next one, so the catalog
+sees at most one query per round trip (and per `min_interval_s`), whatever the request
+rate, and a cache hit costs one wait for the next round: about one PostgreSQL round trip.
+If the catalog cannot be read (down, slower than `timeout_s`), the request is answered
+uncached, from Trino: correct, only slower.
 """
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import threading
 import time
 from collections import OrderedDict
-from typing import Any, Callable
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
 
 from refdata.settings import Settings
 
+Table = tuple[str, str]  # (namespace, table)
+Lookup = Callable[[list[str]], dict[Table, str | None]]
 
-class SnapshotVersions:
-    def __init__(self, settings: Settings, ttl_s: float = 1.0) -> None:
-        self.settings, self.ttl_s = settings, ttl_s
+
+class _Round:
+    """One catalog read; the requests that joined it before it started wait for its result."""
+
+    __slots__ = ("done", "result", "error", "waiters")
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.result: dict[Table, str | None] = {}
+        self.error: BaseException | None = None
+        self.waiters: dict[asyncio.AbstractEventLoop, asyncio.Future[dict[Table, str | None]]] = {}
+
+
+def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
+    if future.done():
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)
+
+
+class CatalogWatcher:
+    """The current metadata_location of the API's tables, read after the caller asked.
+
+    `snapshot()` (blocking) and `await snapshot_async()` return {(namespace, table):
+    metadata_location} from a catalog read that started after the call. `lookup` replaces
+    the PostgreSQL query (tests).
+    """
+
+    def __init__(self, settings: Settings | None, namespaces: Iterable[str] = (), *, min_interval_s: float = 0.002,
+                 timeout_s: float = 2.0, lookup: Lookup | None = None) -> None:
+        if settings is None and lookup is None:
+            raise ValueError("CatalogWatcher needs settings or a lookup")
+        self.settings = settings
+        self.min_interval_s, self.timeout_s = min_interval_s, timeout_s
+        self._lookup: Lookup = lookup or self._query
+        self._namespaces: frozenset[str] = frozenset(namespaces)
         self._lock = threading.Lock()
-        self._seen: dict[tuple[str, str], tuple[float, str | None]] = {}
+        self._wake = threading.Condition(self._lock)
+        self._pending: _Round | None = None
+        self._thread: threading.Thread | None = None
+        self._conn: Any = None
+        self.rounds = 0  # catalog reads so far
 
-    def _lookup(self, namespace: str, table: str) -> str | None:
-        import psycopg
+    # ---- callers ----------------------------------------------------------------------
 
-        with psycopg.connect(self.settings.catalog_psycopg_dsn, autocommit=True, connect_timeout=3) as conn:
-            row = conn.execute(
-                "SELECT metadata_location FROM iceberg_tables WHERE catalog_name = %s AND table_namespace = %s "
-                "AND table_name = %s", (self.settings.catalog_name, namespace, table)).fetchone()
-        return row[0] if row else None
+    def watch(self, namespaces: Iterable[str]) -> None:
+        wanted = frozenset(namespaces)
+        if not wanted <= self._namespaces:
+            with self._lock:
+                self._namespaces = self._namespaces | wanted
+
+    def snapshot(self) -> dict[Table, str | None]:
+        with self._lock:
+            round_ = self._join()
+        if not round_.done.wait(self.timeout_s):
+            raise TimeoutError(f"the catalog did not answer within {self.timeout_s} s")
+        if round_.error is not None:
+            raise round_.error
+        return round_.result
+
+    async def snapshot_async(self) -> dict[Table, str | None]:
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            round_ = self._join()
+            future = round_.waiters.get(loop)
+            if future is None:  # one future (and one timeout) per round and event loop
+                future = round_.waiters[loop] = loop.create_future()
+                loop.call_later(self.timeout_s, _settle, future, None,
+                                TimeoutError(f"the catalog did not answer within {self.timeout_s} s"))
+        # shield: a request cancelled while waiting must not cancel the round for the others
+        return await asyncio.shield(future)
 
     def version(self, namespace: str, table: str) -> str | None:
-        key = (namespace, table)
-        now = time.monotonic()
-        with self._lock:
-            hit = self._seen.get(key)
-            if hit and now - hit[0] < self.ttl_s:
-                return hit[1]
-        value = self._lookup(namespace, table)
-        with self._lock:
-            self._seen[key] = (time.monotonic(), value)
-        return value
+        """The table's current metadata location (None: no such table)."""
+        self.watch([namespace])
+        return self.snapshot().get((namespace, table))
+
+    def _join(self) -> _Round:  # under self._lock
+        if self._pending is None:
+            self._pending = _Round()
+            self._wake.notify()
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="catalog-watcher", daemon=True)
+            self._thread.start()
+        return self._pending
+
+    # ---- the watcher thread -------------------------------------------------------------
+
+    def _run(self) -> None:
+        last = float("-inf")
+        while True:
+            with self._lock:
+                while self._pending is None:
+                    self._wake.wait()
+            pause = self.min_interval_s - (time.monotonic() - last)
+            if pause > 0:
+                time.sleep(pause)  # requests arriving meanwhile join this same round
+            with self._lock:
+                round_, self._pending = self._pending, None
+                namespaces = sorted(self._namespaces)
+            last = time.monotonic()
+            result: dict[Table, str | None] = {}
+            error: BaseException | None = None
+            try:
+                result = self._lookup(namespaces)
+            except BaseException as exc:  # noqa: BLE001 - handed to the waiting requests
+                error = exc
+            with self._lock:
+                self.rounds += 1
+                round_.result, round_.error = result, error
+                waiters = list(round_.waiters.items())
+                round_.done.set()
+            for loop, future in waiters:
+                try:
+                    loop.call_soon_threadsafe(_settle, future, result, error)
+                except RuntimeError:  # that event loop is closed: nobody waits any more
+                    pass
+
+    def _query(self, namespaces: list[str]) -> dict[Table, str | None]:
+        import psycopg
+
+        assert self.settings is not None
+        sql = ("SELECT table_namespace, table_name, metadata_location FROM iceberg_tables "
+               "WHERE catalog_name = %s AND table_namespace = ANY(%s)")
+        for attempt in (1, 2):  # a connection dropped while idle (PostgreSQL restarted): reconnect once
+            try:
+                if self._conn is None or self._conn.closed:
+                    self._conn = psycopg.connect(self.settings.catalog_psycopg_dsn, autocommit=True, connect_timeout=3,
+                                                 options="-c statement_timeout=3000")
+                rows = self._conn.execute(sql, (self.settings.catalog_name, namespaces)).fetchall()
+                return {(ns, table): location for ns, table, location in rows}
+            except psycopg.OperationalError:
+                if self._conn is not None:
+                    self._conn.close()
+                self._conn = None
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
 
 
 class ReadCache:
-    """A bounded LRU of answers; keys include the table versions, so a publish misses."""
+    """A bounded LRU of answers; keys include the table versions, so a publish misses.
 
-    def __init__(self, versions: SnapshotVersions | None, max_entries: int = 4096) -> None:
+    A miss computes once per key: concurrent requests for the same missing key wait for the
+    one computation (no stampede of identical Trino queries after a publish).
+    """
+
+    def __init__(self, versions: CatalogWatcher | None, max_entries: int = 4096) -> None:
         self.versions = versions
         self.max_entries = max_entries
         self._data: OrderedDict[Any, Any] = OrderedDict()
+        self._inflight: dict[Any, concurrent.futures.Future[Any]] = {}
         self._lock = threading.Lock()
         self.hits = self.misses = 0
 
-    def get_or_compute(self, tables: list[tuple[str, str]], key: Any, compute: Callable[[], Any]) -> Any:
-        if self.versions is None:
-            return compute()
-        try:
-            stamp = tuple(self.versions.version(ns, t) for ns, t in tables)
-        except Exception:  # noqa: BLE001 - the catalog DB is down: serve uncached
-            return compute()
-        full = (stamp, key)
+    def _key(self, snapshot: dict[Table, str | None], tables: list[Table], key: Any) -> Any:
+        return tuple(snapshot.get(t) for t in tables), key
+
+    def _lookup(self, full: Any) -> tuple[bool, Any, concurrent.futures.Future[Any] | None, bool]:
+        """(hit, value, future to wait for or to fill, whether this caller computes)."""
         with self._lock:
             if full in self._data:
                 self._data.move_to_end(full)
                 self.hits += 1
-                return self._data[full]
-        value = compute()
-        with self._lock:
+                return True, self._data[full], None, False
+            future = self._inflight.get(full)
+            if future is not None:
+                self.hits += 1
+                return False, None, future, False
+            future = self._inflight[full] = concurrent.futures.Future()
             self.misses += 1
-            self._data[full] = value
-            while len(self._data) > self.max_entries:
-                self._data.popitem(last=False)
+            return False, None, future, True
+
+    def _store(self, full: Any, future: concurrent.futures.Future[Any], value: Any, error: BaseException | None) -> None:
+        with self._lock:
+            self._inflight.pop(full, None)
+            if error is None:
+                self._data[full] = value
+                while len(self._data) > self.max_entries:
+                    self._data.popitem(last=False)
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(value)
+
+    def get_or_compute(self, tables: list[Table], key: Any, compute: Callable[[], Any]) -> Any:
+        """Blocking form, for endpoints that run in the thread pool."""
+        if self.versions is None:
+            return compute()
+        try:
+            self.versions.watch(ns for ns, _ in tables)
+            snapshot = self.versions.snapshot()
+        except Exception:  # noqa: BLE001 - the catalog DB is down or slow: serve uncached
+            return compute()
+        full = self._key(snapshot, tables, key)
+        hit, value, future, mine = self._lookup(full)
+        if hit:
+            return value
+        assert future is not None
+        if not mine:
+            return future.result()
+        try:
+            value = compute()
+        except BaseException as exc:
+            self._store(full, future, None, exc)
+            raise
+        self._store(full, future, value, None)
         return value
+
+    async def aget_or_compute(self, tables: list[Table], key: Any, compute: Callable[[], Any]) -> Any:
+        """For async endpoints: a hit never leaves the event loop; `compute` (blocking) runs
+        in the thread pool."""
+        if self.versions is None:
+            return await run_in_threadpool(compute)
+        try:
+            self.versions.watch(ns for ns, _ in tables)
+            snapshot = await self.versions.snapshot_async()
+        except Exception:  # noqa: BLE001 - the catalog DB is down or slow: serve uncached
+            return await run_in_threadpool(compute)
+        full = self._key(snapshot, tables, key)
+        hit, value, future, mine = self._lookup(full)
+        if hit:
+            return value
+        assert future is not None
+        if not mine:
+            return await asyncio.wrap_future(future)
+        # The computation belongs to every request waiting for this key, not to this one:
+        # it runs (and is stored) even if this request is cancelled (client gone).
+        task = asyncio.ensure_future(run_in_threadpool(compute))
+
+        def finished(task: asyncio.Future[Any]) -> None:
+            if task.cancelled():
+                self._store(full, future, None, asyncio.CancelledError())
+            else:
+                error = task.exception()
+                self._store(full, future, None if error else task.result(), error)
+
+        task.add_done_callback(finished)
+        return await asyncio.shield(task)

@@ -32,11 +32,14 @@ class Services:
     bronze: str
 
 
-def services(request: Request) -> Services:
+async def services(request: Request) -> Services:
+    # async: FastAPI runs a plain-def dependency in the thread pool, a hop per request.
     return request.app.state.services  # type: ignore[no-any-return]
 
 
 def check_venue(venue: str, settings: Settings) -> str:
+    if venue in ALL_VENUES or venue in settings.venues:
+        return venue
     known = list(dict.fromkeys([*settings.venues, *ALL_VENUES]))
     if venue not in known:
         raise ApiProblem(422, "unknown-venue", f"venue {venue!r} is not one of {', '.join(known)}", parameter="venue")

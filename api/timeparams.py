@@ -59,7 +59,7 @@ def resolve(as_of: str | None, as_known_at: str | None, now: datetime | None = N
     return TimePoint(valid, min(known, now), as_of is not None, as_known_at is not None)
 
 
-def time_point(
+async def time_point(  # async: no thread-pool hop for a dependency that does not block
     as_of: str | None = Query(None, description=AS_OF_DOC, examples=["2024-10-20T12:00:00Z"]),
     as_known_at: str | None = Query(None, description=AS_KNOWN_AT_DOC, examples=["2024-10-21T00:00:00Z"]),
 ) -> TimePoint:

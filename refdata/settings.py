@@ -169,9 +169,10 @@ class Settings(BaseSettings):
     fetch: Fetch = Field(default_factory=Fetch)
     maintenance: Maintenance = Field(default_factory=Maintenance)
 
-    # REST API (api/): API keys -> user and roles (see ApiKey); snapshot-id cache TTL.
+    # REST API (api/): API keys -> user and roles (see ApiKey); how long a request waits for
+    # the catalog read that keys the cache before it is answered uncached (api/cache.py).
     api_keys: dict[str, ApiKey] = Field(default_factory=_demo_api_keys)
-    api_snapshot_ttl_s: float = 1.0
+    api_catalog_timeout_s: float = 2.0
     api_trino_timeout_s: float = 60.0
 
     # Exchange base URLs; the local default points every exchange at the replay server.

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 
 from api import cursor as cursors
 from api.deps import CLASSES, STATUSES, Services, check_enum, check_venue, resolve_venue, services
@@ -71,22 +72,33 @@ def list_instruments(
 
 
 @router.get("/{venue}/{symbol}", response_model=InstrumentOne, summary="One instrument at (as_of, as_known_at)")
-def get_instrument(venue: str, symbol: str, tp: TimePoint = Depends(time_point),
-                   svc: Services = Depends(services)) -> InstrumentOne:
+async def get_instrument(venue: str, symbol: str, tp: TimePoint = Depends(time_point),
+                         svc: Services = Depends(services)) -> Response:
+    # The hot path (ADR 0011, "Serving"): a cache hit stays on the event loop and answers
+    # the version's JSON as cached, wrapped with the resolved times; Trino runs in the pool.
     check_venue(venue, svc.settings)
     filters = InstrumentFilter(venue=venue, symbol=symbol)
-    rows = svc.cache.get_or_compute(
-        _tables(svc), ("instrument", venue, symbol, tp.cache_token()),
-        lambda: svc.repo.instruments(filters, tp.as_of, tp.as_known_at, None, 2))
-    if not rows:
-        known = svc.cache.get_or_compute(_tables(svc)[:1], ("known", venue, symbol),
-                                         lambda: svc.repo.instrument_known(venue, symbol))
+
+    def version_json() -> bytes | None:
+        rows = svc.repo.instruments(filters, tp.as_of, tp.as_known_at, None, 2)
+        return version_from_row(rows[0]).model_dump_json().encode() if rows else None
+
+    data = await svc.cache.aget_or_compute(_tables(svc), ("instrument.json", venue, symbol, tp.cache_token()),
+                                           version_json)
+    if data is None:
+        known = await svc.cache.aget_or_compute(_tables(svc)[:1], ("known", venue, symbol),
+                                                lambda: svc.repo.instrument_known(venue, symbol))
         when = f"valid at {iso(tp.as_of)} as known at {iso(tp.as_known_at)}"
         detail = (f"instrument {venue}/{symbol} has no version {when}" if known
                   else f"unknown instrument {venue}/{symbol}: never listed on {venue}")
         raise ApiProblem(404, "unknown-instrument", detail, venue=venue, symbol=symbol)
-    return InstrumentOne(data=version_from_row(rows[0]),
-                         time=TimeAxes(as_of=iso(tp.as_of), as_known_at=iso(tp.as_known_at)))
+    return Response(one_json(data, tp), media_type="application/json")
+
+
+def one_json(data: bytes, tp: TimePoint) -> bytes:
+    """The InstrumentOne document around a version's JSON (what FastAPI would render)."""
+    times = json.dumps({"as_of": iso(tp.as_of), "as_known_at": iso(tp.as_known_at)}, separators=(",", ":"))
+    return b'{"data":' + data + b',"time":' + times.encode() + b"}"
 
 
 @router.get("/{venue}/{symbol}/history", response_model=History,

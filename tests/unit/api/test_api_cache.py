@@ -1,0 +1,128 @@
+"""The snapshot-keyed read cache: a catalog read per round shared by the requests that joined
+it before it started, never one already in flight, and one computation per missing key."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from typing import Any
+
+import pytest
+
+from api.cache import CatalogWatcher, ReadCache
+
+TABLE = ("silver", "instrument_versions")
+
+
+class Catalog:
+    """A catalog whose reads can be held open, to place a publish in the middle of one."""
+
+    def __init__(self) -> None:
+        self.location = "m1"
+        self.reads = 0
+        self.started = threading.Event()
+        self.release = threading.Event()
+        self.release.set()
+
+    def lookup(self, namespaces: list[str]) -> dict[tuple[str, str], str | None]:
+        self.reads += 1
+        seen = self.location  # what the read sees is fixed when it starts
+        self.started.set()
+        self.release.wait(5)
+        return {TABLE: seen}
+
+
+def test_a_request_never_joins_a_catalog_read_that_started_before_it() -> None:
+    catalog = Catalog()
+    watcher = CatalogWatcher(None, ["silver"], min_interval_s=0, lookup=catalog.lookup)
+    assert watcher.snapshot()[TABLE] == "m1"
+
+    catalog.release.clear()
+    catalog.started.clear()
+    early: dict[str, Any] = {}
+    reader = threading.Thread(target=lambda: early.update(watcher.snapshot()))
+    reader.start()
+    assert catalog.started.wait(5)  # a round is reading the catalog: it saw m1
+    catalog.location = "m2"  # a publish commits while that read is in flight
+    late: dict[str, Any] = {}
+    after_publish = threading.Thread(target=lambda: late.update(watcher.snapshot()))
+    after_publish.start()
+    time.sleep(0.05)
+    catalog.release.set()
+    reader.join(5)
+    after_publish.join(5)
+    assert early[TABLE] == "m1"
+    assert late[TABLE] == "m2"  # the later request waited for a round that started after it
+
+
+def test_concurrent_requests_share_one_catalog_read() -> None:
+    catalog = Catalog()
+    watcher = CatalogWatcher(None, ["silver"], min_interval_s=0.05, lookup=catalog.lookup)
+    watcher.snapshot()
+    before = catalog.reads
+
+    async def many() -> list[dict[tuple[str, str], str | None]]:
+        return await asyncio.gather(*(watcher.snapshot_async() for _ in range(200)))
+
+    answers = asyncio.run(many())
+    assert all(a[TABLE] == "m1" for a in answers)
+    assert catalog.reads - before <= 2  # 200 requests, at most the round in its pause and one more
+
+
+def test_a_catalog_that_fails_or_hangs_answers_uncached() -> None:
+    def broken(namespaces: list[str]) -> dict[tuple[str, str], str | None]:
+        raise OSError("catalog down")
+
+    cache = ReadCache(CatalogWatcher(None, ["silver"], min_interval_s=0, lookup=broken))
+    computed = []
+    for _ in range(2):
+        assert cache.get_or_compute([TABLE], "k", lambda: computed.append(1) or "fresh") == "fresh"
+    assert len(computed) == 2 and cache.hits == 0
+
+    hanging = Catalog()
+    hanging.release.clear()
+    slow = ReadCache(CatalogWatcher(None, ["silver"], min_interval_s=0, timeout_s=0.1, lookup=hanging.lookup))
+    assert asyncio.run(slow.aget_or_compute([TABLE], "k", lambda: "from trino")) == "from trino"
+    hanging.release.set()
+
+
+def test_a_publish_changes_the_key_and_a_hit_needs_no_computation() -> None:
+    catalog = Catalog()
+    cache = ReadCache(CatalogWatcher(None, ["silver"], min_interval_s=0, lookup=catalog.lookup))
+    computed: list[str] = []
+
+    def compute() -> str:
+        computed.append(catalog.location)
+        return f"answer from {catalog.location}"
+
+    assert cache.get_or_compute([TABLE], "k", compute) == "answer from m1"
+    assert asyncio.run(cache.aget_or_compute([TABLE], "k", compute)) == "answer from m1"
+    assert computed == ["m1"]
+    catalog.location = "m2"
+    assert asyncio.run(cache.aget_or_compute([TABLE], "k", compute)) == "answer from m2"
+    assert computed == ["m1", "m2"] and (cache.hits, cache.misses) == (1, 2)
+
+
+def test_concurrent_misses_of_one_key_compute_once_and_errors_are_not_cached() -> None:
+    catalog = Catalog()
+    cache = ReadCache(CatalogWatcher(None, ["silver"], min_interval_s=0, lookup=catalog.lookup))
+    calls: list[int] = []
+
+    def slow_compute() -> str:
+        calls.append(1)
+        time.sleep(0.2)
+        return "one trino query"
+
+    async def stampede() -> list[str]:
+        return await asyncio.gather(*(cache.aget_or_compute([TABLE], "hot", slow_compute) for _ in range(50)))
+
+    assert asyncio.run(stampede()) == ["one trino query"] * 50
+    assert len(calls) == 1
+
+    def failing() -> str:
+        raise RuntimeError("trino rejected the query")
+
+    with pytest.raises(RuntimeError, match="trino rejected"):
+        cache.get_or_compute([TABLE], "bad", failing)
+    assert cache.get_or_compute([TABLE], "bad", lambda: "recovered") == "recovered"
