@@ -131,22 +131,36 @@ def new_polls(spark: "SparkSession", tables: SilverTables, after: Mapping[str, d
 
 
 def listing_pages(spark: "SparkSession", tables: SilverTables, polls: Sequence[Mapping[str, Any]]) -> dict[str, list[bytes]]:
-    """poll_id -> listing page bodies in page order (stored bodies; dedup resolved)."""
+    """poll_id -> listing page bodies in page order (stored bodies; dedup resolved).
+
+    The responses come first (small rows), then only the bodies they name: Iceberg skips
+    every file of `bronze.bodies` that cannot hold them instead of a join scanning it whole.
+    """
     if not polls:
         return {}
+    from pyspark.sql import functions as F
+
     keys = spark.createDataFrame([(p["poll_id"], p["write_id"]) for p in polls], "poll_id string, write_id string")
-    responses = spark.table(tables.t(tables.bronze, "responses")).where("role = 'listing'")
-    bodies = spark.table(tables.t(tables.bronze, "bodies")).select("body_sha256", "body")
-    joined = (
-        responses.join(keys, ["poll_id", "write_id"])
-        .join(bodies, responses.stored_body_sha256 == bodies.body_sha256, "left")
-        .select("poll_id", "page_no", "stored_body_sha256", "body")
-    )
+    responses_table = spark.table(tables.t(tables.bronze, "responses")).where(F.col("role") == "listing")
+    poll_ids = sorted({p["poll_id"] for p in polls})
+    if len(poll_ids) <= _IN_LIST_LIMIT:  # lets Iceberg skip files; the join decides
+        responses_table = responses_table.where(F.col("poll_id").isin(poll_ids))
+    responses = _collect(responses_table.join(F.broadcast(keys), ["poll_id", "write_id"])
+                         .select("poll_id", "page_no", "stored_body_sha256"))
+    wanted = sorted({r["stored_body_sha256"] for r in responses})
+    bodies_table = spark.table(tables.t(tables.bronze, "bodies")).select("body_sha256", "body")
+    if len(wanted) <= _IN_LIST_LIMIT:
+        bodies_table = bodies_table.where(F.col("body_sha256").isin(wanted))
+    else:
+        bodies_table = bodies_table.join(F.broadcast(spark.createDataFrame([(w,) for w in wanted], "body_sha256 string")),
+                                         "body_sha256")
+    bodies = {r["body_sha256"]: r["body"] for r in _collect(bodies_table)} if wanted else {}
     pages: dict[str, list[tuple[int, bytes]]] = {}
-    for row in _collect(joined):
-        if row["body"] is None:
+    for row in responses:
+        body = bodies.get(row["stored_body_sha256"])
+        if body is None:
             raise SilverInputError(f"bronze poll {row['poll_id']}: stored body {row['stored_body_sha256']} is missing")
-        pages.setdefault(row["poll_id"], []).append((row["page_no"], bytes(row["body"])))
+        pages.setdefault(row["poll_id"], []).append((row["page_no"], bytes(body)))
     return {poll_id: [body for _, body in sorted(entries)] for poll_id, entries in pages.items()}
 
 
