@@ -14,8 +14,9 @@ Re-running is safe: applied events are never applied twice.
 
 **gold_symbology** (spark-submit `spark_jobs/gold_symbology.py`), after silver: derives the
 canonical IDs of every published silver version into `gold.symbology` (and the asset
-aliases into `gold.assets`), again on an audit branch behind its own gate. It changes
-nothing when silver has not moved since its last run.
+aliases into `gold.assets`), again on an audit branch behind its own gate. When silver has
+not moved since gold's last run (an hourly poll with nothing new) the task is skipped
+before Spark starts (`refdata.gold.freshness`); a manually triggered run always runs it.
 
 Both jobs hold a job lock in the catalog database, so a manual run and a scheduled one
 serialize instead of racing on the same tables.
@@ -28,7 +29,7 @@ from datetime import datetime, timedelta
 from airflow.sdk import Param, dag
 from refdata_airflow.alerts import on_failure
 from refdata_airflow.assets import BRONZE_POLLS, GOLD_SYMBOLOGY, SILVER_INSTRUMENT_VERSIONS
-from refdata_airflow.spark import RefdataSparkSubmitOperator
+from refdata_airflow.spark import RefdataSparkSubmitOperator, gold_is_current
 
 
 @dag(
@@ -58,7 +59,10 @@ def refdata_transform() -> None:
         job="gold_symbology",
         application_args=["--run-id", "{{ run_id }}"],
         outlets=[GOLD_SYMBOLOGY],
-        doc_md="Map every published silver version to its canonical ID in gold.symbology, behind the gate.",
+        skip_when=gold_is_current,
+        doc_md="Map every published silver version to its canonical ID in gold.symbology, behind the gate. "
+               "Skipped (no Spark started) when gold's last run already read the current silver snapshot "
+               "with the same asset aliases; a manual run always runs.",
     )
     silver >> gold
 

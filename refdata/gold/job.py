@@ -39,6 +39,7 @@ from refdata.bitemporal.schema import META_COLUMNS, SPEC_COLUMNS
 from refdata.bitemporal.schema import from_record as silver_from_record
 from refdata.gold import assets as gold_assets
 from refdata.gold import gate as gold_gate
+from refdata.gold.freshness import DEFAULT_ALIASES
 from refdata.gold.schema import ASSET_COLUMNS, JOB_STATE_COLUMNS, SYMBOLOGY_COLUMNS, column_names, spark_ddl
 from refdata.gold.symbology import Mapper, RunPlan, SymbologyRow, from_record, plan_run, to_record
 from refdata.locks import TRANSFORM_JOBS, transform_lock
@@ -52,7 +53,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 JOB = TRANSFORM_JOBS["gold"]
-DEFAULT_ALIASES = PROJECT_ROOT / "refdata" / "symbology" / "data" / "asset_aliases.csv"
 
 
 @dataclass(frozen=True)

@@ -113,3 +113,11 @@ def test_gold_follows_silver_in_the_same_dag_run(replayed, trino_cursor) -> None
                              AND g.superseded_at IS NULL)"""
     )
     assert trino_cursor.fetchone()[0] == 0
+
+
+def test_a_scheduled_gold_run_would_skip_once_gold_read_the_current_silver(replayed, settings) -> None:
+    """The check the gold task asks before starting Spark, on the real catalog."""
+    from refdata.gold.freshness import gold_is_current
+
+    reason = gold_is_current(settings)
+    assert reason is not None and reason.startswith("gold is current: its last run")
