@@ -13,6 +13,7 @@ from refdata.settings import Settings, get_settings
 from api import errors
 from api.cache import CatalogWatcher, ReadCache
 from api.deps import Services
+from api.fastpath import CachedPointLookup
 from api.repository import TrinoRepository, ident
 from api.routers import changes, corrections, export, health, instruments, symbology
 
@@ -41,6 +42,7 @@ def create_app(settings: Settings | None = None, *, silver_namespace: str = "sil
     latency = Histogram("refdata_api_request_seconds", "request latency", ["method", "route"], registry=registry,
                         buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10))
 
+    app.add_middleware(CachedPointLookup, fastapi_app=app)  # inside the metrics: hits are counted
     app.add_middleware(MetricsMiddleware, requests_total=requests_total, latency=latency)
 
     @app.get("/metrics", include_in_schema=False)

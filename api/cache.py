@@ -245,6 +245,24 @@ class ReadCache:
         self._store(full, future, value, None)
         return value
 
+    async def peek_async(self, tables: list[Table], key: Any) -> Any | None:
+        """The cached answer at the tables' versions current after the call, or None (a miss,
+        a computation in flight, the catalog unreadable, or no cache): never computes."""
+        if self.versions is None:
+            return None
+        try:
+            self.versions.watch(ns for ns, _ in tables)
+            snapshot = await self.versions.snapshot_async()
+        except Exception:  # noqa: BLE001 - the caller takes the full path, which knows what to do
+            return None
+        full = self._key(snapshot, tables, key)
+        with self._lock:
+            if full not in self._data:
+                return None
+            self._data.move_to_end(full)
+            self.hits += 1
+            return self._data[full]
+
     async def aget_or_compute(self, tables: list[Table], key: Any, compute: Callable[[], Any]) -> Any:
         """For async endpoints: a hit never leaves the event loop; `compute` (blocking) runs
         in the thread pool."""

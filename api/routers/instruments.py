@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
+from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Response
 
@@ -19,7 +20,7 @@ router = APIRouter(prefix="/v1/instruments", tags=["instruments"])
 TABLES = "instrument_versions", "symbology"
 
 
-def _tables(svc: Services) -> list[tuple[str, str]]:
+def instrument_tables(svc: Services) -> list[tuple[str, str]]:
     return [(svc.silver, "instrument_versions"), (svc.gold, "symbology")]
 
 
@@ -59,7 +60,7 @@ def list_instruments(
                        pinned.as_known_at if as_known_at is None else tp.as_known_at, True, True)
         after = (position[0], position[1])
     rows = svc.cache.get_or_compute(
-        _tables(svc), ("instruments", filters, after, limit, tp.cache_token()),
+        instrument_tables(svc), ("instruments", filters, after, limit, tp.cache_token()),
         lambda: svc.repo.instruments(filters, tp.as_of, tp.as_known_at, after, limit + 1))
     next_cursor = None
     if len(rows) > limit:
@@ -83,16 +84,20 @@ async def get_instrument(venue: str, symbol: str, tp: TimePoint = Depends(time_p
         rows = svc.repo.instruments(filters, tp.as_of, tp.as_known_at, None, 2)
         return version_from_row(rows[0]).model_dump_json().encode() if rows else None
 
-    data = await svc.cache.aget_or_compute(_tables(svc), ("instrument.json", venue, symbol, tp.cache_token()),
-                                           version_json)
+    data = await svc.cache.aget_or_compute(instrument_tables(svc), point_key(venue, symbol, tp), version_json)
     if data is None:
-        known = await svc.cache.aget_or_compute(_tables(svc)[:1], ("known", venue, symbol),
+        known = await svc.cache.aget_or_compute(instrument_tables(svc)[:1], ("known", venue, symbol),
                                                 lambda: svc.repo.instrument_known(venue, symbol))
         when = f"valid at {iso(tp.as_of)} as known at {iso(tp.as_known_at)}"
         detail = (f"instrument {venue}/{symbol} has no version {when}" if known
                   else f"unknown instrument {venue}/{symbol}: never listed on {venue}")
         raise ApiProblem(404, "unknown-instrument", detail, venue=venue, symbol=symbol)
     return Response(one_json(data, tp), media_type="application/json")
+
+
+def point_key(venue: str, symbol: str, tp: TimePoint) -> tuple[Any, ...]:
+    """The cache key of one instrument's version JSON at a time point (api/fastpath.py too)."""
+    return "instrument.json", venue, symbol, tp.cache_token()
 
 
 def one_json(data: bytes, tp: TimePoint) -> bytes:
@@ -110,7 +115,7 @@ def history(venue: str, symbol: str,
     check_venue(venue, svc.settings)
     tp = resolve(None, as_known_at)
     rows = svc.cache.get_or_compute(
-        _tables(svc)[:1], ("history", venue, symbol, include_superseded, tp.cache_token()[1]),
+        instrument_tables(svc)[:1], ("history", venue, symbol, include_superseded, tp.cache_token()[1]),
         lambda: svc.repo.history(venue, symbol, tp.as_known_at, include_superseded))
     if not rows:
         raise ApiProblem(404, "unknown-instrument",
