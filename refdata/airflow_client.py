@@ -44,8 +44,14 @@ class AirflowClient:
             time.sleep(2)
         raise AirflowRunFailed(f"DAG {dag_id} did not appear in Airflow within {timeout:.0f}s (dag-processor log?)")
 
+    def set_paused(self, dag_id: str, paused: bool) -> None:
+        self.http.patch(f"/dags/{dag_id}", json={"is_paused": paused}).raise_for_status()
+
     def unpause(self, dag_id: str) -> None:
-        self.http.patch(f"/dags/{dag_id}", json={"is_paused": False}).raise_for_status()
+        self.set_paused(dag_id, False)
+
+    def pause(self, dag_id: str) -> None:
+        self.set_paused(dag_id, True)
 
     def trigger(self, dag_id: str, conf: dict[str, Any]) -> DagRun:
         body = {"logical_date": None, "conf": conf}
