@@ -176,6 +176,9 @@ class CatalogWatcher:
         raise AssertionError("unreachable")
 
 
+_MISSING = object()
+
+
 class ReadCache:
     """A bounded LRU of answers; keys include the table versions, so a publish misses.
 
@@ -191,23 +194,53 @@ class ReadCache:
         self._lock = threading.Lock()
         self.hits = self.misses = 0
 
-    def _key(self, snapshot: dict[Table, str | None], tables: list[Table], key: Any) -> Any:
+    # ---- the key at the current table versions (None: no cache, or the catalog unreadable:
+    # ---- the request is answered uncached) --------------------------------------------------
+
+    def _current_key(self, tables: list[Table], key: Any) -> Any | None:
+        if self.versions is None:
+            return None
+        self.versions.watch(ns for ns, _ in tables)
+        try:
+            snapshot = self.versions.snapshot()
+        except Exception:  # noqa: BLE001 - the catalog DB is down or slow
+            return None
         return tuple(snapshot.get(t) for t in tables), key
 
-    def _lookup(self, full: Any) -> tuple[bool, Any, concurrent.futures.Future[Any] | None, bool]:
-        """(hit, value, future to wait for or to fill, whether this caller computes)."""
+    async def _current_key_async(self, tables: list[Table], key: Any) -> Any | None:
+        if self.versions is None:
+            return None
+        self.versions.watch(ns for ns, _ in tables)
+        try:
+            snapshot = await self.versions.snapshot_async()
+        except Exception:  # noqa: BLE001 - the catalog DB is down or slow
+            return None
+        return tuple(snapshot.get(t) for t in tables), key
+
+    # ---- entries ----------------------------------------------------------------------------
+
+    def _cached(self, full: Any) -> Any:
+        """The stored answer or _MISSING; the caller holds the lock."""
+        if full not in self._data:
+            return _MISSING
+        self._data.move_to_end(full)
+        self.hits += 1
+        return self._data[full]
+
+    def _claim(self, full: Any) -> tuple[Any, concurrent.futures.Future[Any] | None, bool]:
+        """(answer, None, False) on a hit; else (_MISSING, the computation's future, whether
+        this caller computes it)."""
         with self._lock:
-            if full in self._data:
-                self._data.move_to_end(full)
-                self.hits += 1
-                return True, self._data[full], None, False
+            value = self._cached(full)
+            if value is not _MISSING:
+                return value, None, False
             future = self._inflight.get(full)
             if future is not None:
                 self.hits += 1
-                return False, None, future, False
+                return _MISSING, future, False
             future = self._inflight[full] = concurrent.futures.Future()
             self.misses += 1
-            return False, None, future, True
+            return _MISSING, future, True
 
     def _store(self, full: Any, future: concurrent.futures.Future[Any], value: Any, error: BaseException | None) -> None:
         with self._lock:
@@ -221,20 +254,16 @@ class ReadCache:
         else:
             future.set_result(value)
 
+    # ---- callers ----------------------------------------------------------------------------
+
     def get_or_compute(self, tables: list[Table], key: Any, compute: Callable[[], Any]) -> Any:
         """Blocking form, for endpoints that run in the thread pool."""
-        if self.versions is None:
+        full = self._current_key(tables, key)
+        if full is None:
             return compute()
-        try:
-            self.versions.watch(ns for ns, _ in tables)
-            snapshot = self.versions.snapshot()
-        except Exception:  # noqa: BLE001 - the catalog DB is down or slow: serve uncached
-            return compute()
-        full = self._key(snapshot, tables, key)
-        hit, value, future, mine = self._lookup(full)
-        if hit:
+        value, future, mine = self._claim(full)
+        if future is None:
             return value
-        assert future is not None
         if not mine:
             return future.result()
         try:
@@ -248,36 +277,22 @@ class ReadCache:
     async def peek_async(self, tables: list[Table], key: Any) -> Any | None:
         """The cached answer at the tables' versions current after the call, or None (a miss,
         a computation in flight, the catalog unreadable, or no cache): never computes."""
-        if self.versions is None:
+        full = await self._current_key_async(tables, key)
+        if full is None:
             return None
-        try:
-            self.versions.watch(ns for ns, _ in tables)
-            snapshot = await self.versions.snapshot_async()
-        except Exception:  # noqa: BLE001 - the caller takes the full path, which knows what to do
-            return None
-        full = self._key(snapshot, tables, key)
         with self._lock:
-            if full not in self._data:
-                return None
-            self._data.move_to_end(full)
-            self.hits += 1
-            return self._data[full]
+            value = self._cached(full)
+        return None if value is _MISSING else value
 
     async def aget_or_compute(self, tables: list[Table], key: Any, compute: Callable[[], Any]) -> Any:
         """For async endpoints: a hit never leaves the event loop; `compute` (blocking) runs
         in the thread pool."""
-        if self.versions is None:
+        full = await self._current_key_async(tables, key)
+        if full is None:
             return await run_in_threadpool(compute)
-        try:
-            self.versions.watch(ns for ns, _ in tables)
-            snapshot = await self.versions.snapshot_async()
-        except Exception:  # noqa: BLE001 - the catalog DB is down or slow: serve uncached
-            return await run_in_threadpool(compute)
-        full = self._key(snapshot, tables, key)
-        hit, value, future, mine = self._lookup(full)
-        if hit:
+        value, future, mine = self._claim(full)
+        if future is None:
             return value
-        assert future is not None
         if not mine:
             return await asyncio.wrap_future(future)
         # The computation belongs to every request waiting for this key, not to this one:
