@@ -77,7 +77,6 @@ class CatalogWatcher:
         self._pending: _Round | None = None
         self._thread: threading.Thread | None = None
         self._conn: Any = None
-        self.rounds = 0  # catalog reads so far
 
     # ---- callers ----------------------------------------------------------------------
 
@@ -107,11 +106,6 @@ class CatalogWatcher:
                                 TimeoutError(f"the catalog did not answer within {self.timeout_s} s"))
         # shield: a request cancelled while waiting must not cancel the round for the others
         return await asyncio.shield(future)
-
-    def version(self, namespace: str, table: str) -> str | None:
-        """The table's current metadata location (None: no such table)."""
-        self.watch([namespace])
-        return self.snapshot().get((namespace, table))
 
     def _join(self) -> _Round:  # under self._lock
         if self._pending is None:
@@ -144,7 +138,6 @@ class CatalogWatcher:
             except BaseException as exc:  # noqa: BLE001 - handed to the waiting requests
                 error = exc
             with self._lock:
-                self.rounds += 1
                 round_.result, round_.error = result, error
                 waiters = list(round_.waiters.items())
                 round_.done.set()

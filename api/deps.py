@@ -41,9 +41,7 @@ def check_venue(venue: str, settings: Settings) -> str:
     if venue in ALL_VENUES or venue in settings.venues:
         return venue
     known = list(dict.fromkeys([*settings.venues, *ALL_VENUES]))
-    if venue not in known:
-        raise ApiProblem(422, "unknown-venue", f"venue {venue!r} is not one of {', '.join(known)}", parameter="venue")
-    return venue
+    raise ApiProblem(422, "unknown-venue", f"venue {venue!r} is not one of {', '.join(known)}", parameter="venue")
 
 
 def resolve_venue(exchange: str | None, venue: str | None, settings: Settings) -> str | None:

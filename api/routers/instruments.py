@@ -17,7 +17,6 @@ from api.routers.symbology import checked_canonical_id
 from api.timeparams import AS_KNOWN_AT_DOC, TimePoint, resolve, time_point
 
 router = APIRouter(prefix="/v1/instruments", tags=["instruments"])
-TABLES = "instrument_versions", "symbology"
 
 
 def instrument_tables(svc: Services) -> list[tuple[str, str]]:
