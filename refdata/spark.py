@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from refdata.catalog import spark_catalog_conf
 from refdata.settings import Settings
@@ -12,7 +12,7 @@ from refdata.stack import downloads
 from refdata.stack.java import spark_java_home
 
 if TYPE_CHECKING:
-    from pyspark.sql import SparkSession
+    from pyspark.sql import DataFrame, SparkSession
 
 
 def spark_jars(settings: Settings) -> list[str]:
@@ -60,3 +60,12 @@ def get_session(settings: Settings, app_name: str) -> "SparkSession":
     for key, value in spark_conf(settings).items():
         builder = builder.config(key, value)
     return builder.getOrCreate()
+
+
+def collect_records(frame: "DataFrame") -> list[dict[str, Any]]:
+    """The frame's rows as plain dicts, through Arrow: several times faster than Row objects
+    for the tens of thousands of keys or the megabytes of bodies a job reads."""
+    import pyarrow as pa
+
+    batches = frame._collect_as_arrow()  # pyspark 3.5's (private) path of toPandas()
+    return pa.Table.from_batches(batches).to_pylist() if batches else []

@@ -45,6 +45,7 @@ from refdata.gold.symbology import Mapper, RunPlan, SymbologyRow, from_record, p
 from refdata.locks import TRANSFORM_JOBS, transform_lock
 from refdata.quality.gates import GateFailed, GateResult
 from refdata.settings import PROJECT_ROOT, Settings
+from refdata.spark import collect_records
 from refdata.symbology import DEFAULT_USD_EQUIVALENTS, load_asset_aliases
 
 if TYPE_CHECKING:
@@ -118,10 +119,6 @@ def _q(settings: Settings, table: str) -> str:
     return f"{settings.catalog_name}.{table}"
 
 
-def _collect(frame: "DataFrame") -> list[dict[str, Any]]:
-    return [row.asDict(recursive=True) for row in frame.collect()]
-
-
 def _staged_frame(spark: "SparkSession", records: Sequence[dict[str, Any]], columns: Any) -> "DataFrame":
     names = column_names(columns)
     return spark.createDataFrame([tuple(r[n] for n in names) for r in records], spark_ddl(columns))
@@ -141,7 +138,7 @@ def load_assets(spark: "SparkSession", settings: Settings, config: GoldConfig,
     path = config.aliases_path or DEFAULT_ALIASES
     aliases = load_asset_aliases(path)
     table = _q(settings, config.assets_table)
-    held = _collect(spark.table(table))
+    held = collect_records(spark.table(table))
     last = max([r["recorded_at"] for r in held] + [r["superseded_at"] for r in held if r["superseded_at"]],
                default=None)
     load_time = now or _utcnow()
@@ -172,7 +169,7 @@ SILVER_COLUMNS = tuple(name for name, _, _ in META_COLUMNS) + tuple(name for nam
 
 
 def _last_state(spark: "SparkSession", settings: Settings, config: GoldConfig) -> dict[str, Any] | None:
-    rows = _collect(spark.sql(
+    rows = collect_records(spark.sql(
         f"SELECT * FROM {_q(settings, config.job_state_table)} WHERE job = '{JOB}' "
         "ORDER BY finished_at DESC, run_id DESC LIMIT 1"))
     return rows[0] if rows else None
@@ -304,8 +301,8 @@ def _run_locked(spark: "SparkSession", settings: Settings, config: GoldConfig, n
         gold_rows = gold_all.join(keys_frame, ["venue", "symbol"], "left_semi")
 
     timer(f"changed keys found ({'all' if full else len(keys)})")
-    silver_by_key = _group((silver_from_record(r) for r in _collect(silver_rows)), lambda r: r.key)
-    gold_by_key = _group((from_record(r) for r in _collect(gold_rows)), lambda r: r.key)
+    silver_by_key = _group((silver_from_record(r) for r in collect_records(silver_rows)), lambda r: r.key)
+    gold_by_key = _group((from_record(r) for r in collect_records(gold_rows)), lambda r: r.key)
     mapper = Mapper(aliases, config.usd_equivalents)
     plan = plan_run(silver_by_key, gold_by_key, mapper, previous)
     result.keys_recomputed = plan.keys

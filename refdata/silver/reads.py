@@ -20,6 +20,7 @@ from refdata.domain import spec_values
 from refdata.errors import RefdataError
 from refdata.parsing import parse_listing
 from refdata.silver.plan import IndexRecord, NewObservation
+from refdata.spark import collect_records
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -79,17 +80,6 @@ class LoadedRow:
     raw_payload: str | None
 
 
-def collect_records(frame: "DataFrame") -> list[dict[str, Any]]:
-    """The frame's rows as plain dicts, through Arrow: several times faster than Row objects
-    for the tens of thousands of keys or the megabytes of bodies a run reads."""
-    import pyarrow as pa
-
-    batches = frame._collect_as_arrow()  # pyspark 3.5's (private) path of toPandas()
-    return pa.Table.from_batches(batches).to_pylist() if batches else []
-
-
-_collect = collect_records
-
 
 def sql_literal(value: str | datetime) -> str:
     """A SQL literal for a venue name or a naive UTC time (values from settings and bronze)."""
@@ -127,7 +117,7 @@ def new_polls(spark: "SparkSession", tables: SilverTables, after: Mapping[str, d
     polls = spark.table(tables.t(tables.bronze, "polls")).where(
         f"status = 'complete' AND endpoint <> '{ASSETS_ENDPOINT}' AND ({' OR '.join(windows)})"
     )
-    return sorted(_collect(polls), key=lambda p: (p["recorded_at"], p["poll_id"]))
+    return sorted(collect_records(polls), key=lambda p: (p["recorded_at"], p["poll_id"]))
 
 
 def listing_pages(spark: "SparkSession", tables: SilverTables, polls: Sequence[Mapping[str, Any]]) -> dict[str, list[bytes]]:
@@ -141,20 +131,13 @@ def listing_pages(spark: "SparkSession", tables: SilverTables, polls: Sequence[M
     from pyspark.sql import functions as F
 
     keys = spark.createDataFrame([(p["poll_id"], p["write_id"]) for p in polls], "poll_id string, write_id string")
-    responses_table = spark.table(tables.t(tables.bronze, "responses")).where(F.col("role") == "listing")
-    poll_ids = sorted({p["poll_id"] for p in polls})
-    if len(poll_ids) <= _IN_LIST_LIMIT:  # lets Iceberg skip files; the join decides
-        responses_table = responses_table.where(F.col("poll_id").isin(poll_ids))
-    responses = _collect(responses_table.join(F.broadcast(keys), ["poll_id", "write_id"])
-                         .select("poll_id", "page_no", "stored_body_sha256"))
-    wanted = sorted({r["stored_body_sha256"] for r in responses})
-    bodies_table = spark.table(tables.t(tables.bronze, "bodies")).select("body_sha256", "body")
-    if len(wanted) <= _IN_LIST_LIMIT:
-        bodies_table = bodies_table.where(F.col("body_sha256").isin(wanted))
-    else:
-        bodies_table = bodies_table.join(F.broadcast(spark.createDataFrame([(w,) for w in wanted], "body_sha256 string")),
-                                         "body_sha256")
-    bodies = {r["body_sha256"]: r["body"] for r in _collect(bodies_table)} if wanted else {}
+    listing = spark.table(tables.t(tables.bronze, "responses")).where(F.col("role") == "listing")
+    responses = collect_records(where_in(listing, "poll_id", {p["poll_id"] for p in polls})
+                                .join(F.broadcast(keys), ["poll_id", "write_id"])
+                                .select("poll_id", "page_no", "stored_body_sha256"))
+    wanted = {r["stored_body_sha256"] for r in responses}
+    stored = spark.table(tables.t(tables.bronze, "bodies")).select("body_sha256", "body")
+    bodies = {r["body_sha256"]: r["body"] for r in collect_records(where_in(stored, "body_sha256", wanted))} if wanted else {}
     pages: dict[str, list[tuple[int, bytes]]] = {}
     for row in responses:
         body = bodies.get(row["stored_body_sha256"])
@@ -187,7 +170,7 @@ def applied_indexes(spark: "SparkSession", tables: SilverTables, venues: Iterabl
     result: dict[str, list[IndexRecord]] = {venue: [] for venue in venues}
     if not venues:
         return result
-    for r in _collect(spark.table(tables.index).where(f"venue IN ({_venue_list(venues)})")):
+    for r in collect_records(spark.table(tables.index).where(f"venue IN ({_venue_list(venues)})")):
         result[r["venue"]].append(IndexRecord(
             r["event_id"], r["observed_at"], r["recorded_at"], r["complete_listing"],
             tuple(r["listed_symbols"]) if r["listed_symbols"] is not None else None))
@@ -195,7 +178,7 @@ def applied_indexes(spark: "SparkSession", tables: SilverTables, venues: Iterabl
 
 
 def correction_rows(spark: "SparkSession", tables: SilverTables, upto: Mapping[str, datetime]) -> list[dict[str, Any]]:
-    rows = _collect(spark.table(tables.corrections))
+    rows = collect_records(spark.table(tables.corrections))
     return [r for r in rows if r["venue"] in upto and r["at"] <= upto[r["venue"]]]
 
 
@@ -205,6 +188,18 @@ def correction_rows(spark: "SparkSession", tables: SilverTables, upto: Mapping[s
 # symbol bounds (the tables are sorted by key). Beyond it (a first load) a broadcast join
 # avoids planning a huge IN list; neither shuffles the venue's partition.
 _IN_LIST_LIMIT = 5_000
+
+
+def where_in(frame: "DataFrame", column: str, values: Iterable[str]) -> "DataFrame":
+    """`frame` restricted to rows whose string `column` is one of `values`, never shuffling
+    `frame`: an IN list (Iceberg skips files by their bounds) or, past _IN_LIST_LIMIT, a
+    broadcast join."""
+    from pyspark.sql import functions as F
+
+    wanted = sorted(set(values))
+    if len(wanted) <= _IN_LIST_LIMIT:
+        return frame.where(F.col(column).isin(wanted))
+    return frame.join(F.broadcast(frame.sparkSession.createDataFrame([(v,) for v in wanted], f"{column} string")), column)
 
 
 def only_keys(frame: "DataFrame", keys: Iterable[Key]) -> "DataFrame | None":
@@ -236,7 +231,7 @@ def tail_observed_rows(spark: "SparkSession", tables: SilverTables, venues: Iter
     frame = spark.table(tables.tail).where(f"layer = 'observed' AND venue IN ({_venue_list(venues)})").select(
         "version_id", "venue", "symbol", "valid_from", "valid_to", "recorded_at", "spec_hash")
     return [VersionRow(r["version_id"], "observed", r["venue"], r["symbol"], None, r["valid_from"], r["valid_to"],
-                       r["recorded_at"], None, "listed", {}, r["spec_hash"], (), ()) for r in _collect(frame)]
+                       r["recorded_at"], None, "listed", {}, r["spec_hash"], (), ()) for r in collect_records(frame)]
 
 
 def _loaded(frame: "DataFrame", keys: Iterable[Key]) -> dict[Key, list[LoadedRow]]:
@@ -245,7 +240,7 @@ def _loaded(frame: "DataFrame", keys: Iterable[Key]) -> dict[Key, list[LoadedRow
     selected = only_keys(frame, wanted)
     if selected is None:
         return by_key
-    for record in _collect(selected.select(*VERSION_COLUMNS, "raw_payload")):
+    for record in collect_records(selected.select(*VERSION_COLUMNS, "raw_payload")):
         row = from_record(record)
         if row.key in wanted:
             by_key.setdefault(row.key, []).append(LoadedRow(row, record["raw_payload"]))
