@@ -10,7 +10,7 @@ key's mapping is what it was (ADR 0009). pyiceberg answers that from metadata an
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -28,12 +28,22 @@ def last_run(job_state_rows: Iterable[dict[str, Any]]) -> dict[str, Any] | None:
     return max(runs, key=lambda r: (r["finished_at"], r["run_id"]), default=None)
 
 
+def usd_text(usd_equivalents: Iterable[str]) -> str:
+    """The USD-equivalent set as `gold.job_state.usd_equivalents` stores it."""
+    return ",".join(sorted(usd_equivalents))
+
+
+def same_settings(state: Mapping[str, Any], aliases_hash: str, usd_equivalents: Iterable[str]) -> bool:
+    """Whether a run recorded in `state` resolved with these aliases and this USD set."""
+    return state["aliases_hash"] == aliases_hash and state["usd_equivalents"] == usd_text(usd_equivalents)
+
+
 def nothing_to_do(last: dict[str, Any] | None, silver_snapshot: int | None, aliases_hash: str,
                   usd_equivalents: Iterable[str]) -> str | None:
     """Why gold is current (a sentence for the task log), or None if it must run."""
     if last is None or silver_snapshot is None or last["silver_snapshot_id"] != silver_snapshot:
         return None
-    if last["aliases_hash"] != aliases_hash or last["usd_equivalents"] != ",".join(sorted(usd_equivalents)):
+    if not same_settings(last, aliases_hash, usd_equivalents):
         return None
     return (f"gold is current: its last run {last['run_id']} read silver snapshot {silver_snapshot}, "
             "the current one, with the same asset aliases and USD equivalents")

@@ -39,6 +39,7 @@ from refdata.bitemporal.schema import META_COLUMNS, SPEC_COLUMNS
 from refdata.bitemporal.schema import from_record as silver_from_record
 from refdata.gold import assets as gold_assets
 from refdata.gold import gate as gold_gate
+from refdata.gold import freshness
 from refdata.gold.freshness import DEFAULT_ALIASES
 from refdata.gold.schema import ASSET_COLUMNS, JOB_STATE_COLUMNS, SYMBOLOGY_COLUMNS, column_names, spark_ddl
 from refdata.gold.symbology import Mapper, RunPlan, SymbologyRow, from_record, plan_run, to_record
@@ -261,12 +262,11 @@ def _run_locked(spark: "SparkSession", settings: Settings, config: GoldConfig, n
     result.assets_inserted, result.assets_superseded = len(asset_plan.to_insert), len(asset_plan.to_supersede)
     alias_hash = gold_assets.aliases_hash(aliases)
     timer("assets loaded")
-    usd_text = ",".join(sorted(config.usd_equivalents))
+    usd_text = freshness.usd_text(config.usd_equivalents)
 
     state = _last_state(spark, settings, config)
     result.previous_watermark = state["watermark"] if state else None
-    settings_changed = state is not None and (state["aliases_hash"] != alias_hash
-                                              or state["usd_equivalents"] != usd_text)
+    settings_changed = state is not None and not freshness.same_settings(state, alias_hash, config.usd_equivalents)
 
     snapshot = _main_snapshot(spark, silver_q)
     result.silver_snapshot_id = snapshot
