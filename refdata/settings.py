@@ -15,6 +15,35 @@ from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+CAPTURES_BESIDE = Path("shared") / "exchange-captures"
+
+
+def origin_checkout(git_config: str) -> Path | None:
+    """The local directory this checkout was cloned from (`url = /path` of the origin
+    remote in .git/config), or None: a clone elsewhere (e.g. /tmp/fresh) still finds the
+    captures beside its origin."""
+    in_origin = False
+    for line in git_config.splitlines():
+        line = line.strip()
+        if line.startswith("["):
+            in_origin = line == '[remote "origin"]'
+        elif in_origin and line.startswith("url") and "=" in line:
+            url = line.split("=", 1)[1].strip().removeprefix("file://")
+            return Path(url) if url.startswith("/") else None
+    return None
+
+
+def default_captures_dir(root: Path = PROJECT_ROOT) -> Path:
+    """`../shared/exchange-captures` beside the project, or beside the checkout it was cloned
+    from when there is none here; `REFDATA_CAPTURES_DIR` overrides both."""
+    beside = root.parent / CAPTURES_BESIDE
+    config = root / ".git" / "config"
+    if beside.is_dir() or not config.is_file():
+        return beside
+    origin = origin_checkout(config.read_text(errors="replace"))
+    if origin is not None and (origin.parent / CAPTURES_BESIDE).is_dir():
+        return origin.parent / CAPTURES_BESIDE
+    return beside
 
 ALL_VENUES: tuple[str, ...] = (
     "binance-spot",
@@ -165,7 +194,7 @@ class Settings(BaseSettings):
     airflow_parallelism: int = 4
 
     venues: list[str] = Field(default_factory=lambda: list(ALL_VENUES))
-    captures_dir: Path = PROJECT_ROOT.parent / "shared" / "exchange-captures"
+    captures_dir: Path = Field(default_factory=default_captures_dir)
     fetch: Fetch = Field(default_factory=Fetch)
     maintenance: Maintenance = Field(default_factory=Maintenance)
 

@@ -50,3 +50,21 @@ def test_catalog_uri_override_flows_to_every_engine() -> None:
     props = catalog_properties(settings)
     assert props["iceberg.jdbc-catalog.connection-url"] == settings.catalog_uri
     assert props["iceberg.jdbc-catalog.catalog-name"] == "refdata"
+
+
+def test_a_clone_elsewhere_finds_the_captures_beside_its_origin(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from refdata.settings import default_captures_dir, origin_checkout
+
+    origin = tmp_path / "work" / "main"
+    (tmp_path / "work" / "shared" / "exchange-captures").mkdir(parents=True)
+    clone = tmp_path / "elsewhere" / "fresh"
+    (clone / ".git").mkdir(parents=True)
+    (clone / ".git" / "config").write_text(
+        '[core]\n\tbare = false\n[remote "origin"]\n\turl = %s\n\tfetch = +refs/heads/*:refs/remotes/origin/*\n' % origin)
+    assert origin_checkout((clone / ".git" / "config").read_text()) == origin
+    assert default_captures_dir(clone) == tmp_path / "work" / "shared" / "exchange-captures"
+    assert default_captures_dir(origin) == tmp_path / "work" / "shared" / "exchange-captures"
+    assert origin_checkout('[remote "origin"]\n\turl = https://github.com/x/y.git\n') is None
+    lonely = tmp_path / "lonely" / "p"
+    lonely.mkdir(parents=True)
+    assert default_captures_dir(lonely) == tmp_path / "lonely" / "shared" / "exchange-captures"  # the error names it

@@ -8,9 +8,9 @@ from functools import lru_cache
 from typing import Any
 
 from refdata.bronze.rows import PageIn, PollIn
-from refdata.settings import PROJECT_ROOT
+from refdata.settings import Settings
 
-CAPTURES = PROJECT_ROOT.parent / "shared" / "exchange-captures"
+CAPTURES = Settings().captures_dir
 BINANCE_SPOT_FILE = "binance/api-v3-exchangeInfo/2022-11-03T1928Z-SM2A.json"
 BINANCE_SPOT_NEXT_DAY = "binance/api-v3-exchangeInfo/2022-11-04T1843Z-SM2A.json"
 KRAKEN_FILE = "kraken/0-public-AssetPairs/2019-08-10-knowm-XChange.json"

@@ -10,9 +10,9 @@ from typing import Any
 
 from refdata.domain import InstrumentSpec
 from refdata.parsing import parse_listing
-from refdata.settings import PROJECT_ROOT
+from refdata.settings import Settings
 
-CAPTURES = PROJECT_ROOT.parent / "shared" / "exchange-captures"
+CAPTURES = Settings().captures_dir
 
 BINANCE_SPOT = ("binance-spot", "/api/v3/exchangeInfo")
 BINANCE_USDM = ("binance-usdm", "/fapi/v1/exchangeInfo")
