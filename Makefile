@@ -45,7 +45,8 @@ test-unit: install
 test-integration: install
 	$(PY) -m pytest -m integration
 
-bench: install
+bench:
+	@bash scripts/install.sh --bench
 	$(PY) bench/stack.py
 	$(PY) bench/all.py
 

@@ -4,9 +4,9 @@
     python bench/api.py [--seconds 10] [--concurrency 200] [--uncached-concurrency 4]
                         [--venue binance-usdm --symbol BTCUSDT] [--wrk PATH]
 
-The load generator is `wrk` (native, one event loop per thread), located on PATH or
-installed from the distribution (`apt-get install wrk`, Debian/Ubuntu) on first use, so a
-fresh machine needs nothing by hand; `--wrk` points at another binary. Python clients (httpx)
+The load generator is `wrk` (native, one event loop per thread), on PATH: `make bench`
+installs it with the other system packages (scripts/install.sh --bench), so a fresh machine
+needs nothing by hand; `--wrk` points at another binary. Python clients (httpx)
 saturate a core of their own at a few hundred requests per second and were measuring
 themselves (docs/benchmarks.md).
 
@@ -75,29 +75,12 @@ end
 
 
 def find_wrk(explicit: str | None = None) -> str:
-    """wrk on PATH, else installed with the distribution's package manager (Debian: apt-get)."""
-    if explicit:
-        return explicit
-    found = shutil.which("wrk")
-    if found:
-        return found
-    if shutil.which("apt-get"):
-        base = ["apt-get", "-y", "-q", "-o", "DPkg::Lock::Timeout=300"]
-        if os.geteuid() != 0:
-            if not shutil.which("sudo"):
-                raise SystemExit("wrk is not installed and this user cannot run apt-get: apt-get install wrk")
-            base = ["sudo", "-n", *base]
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        print("installing wrk (apt-get install wrk) ...", file=sys.stderr, flush=True)
-        install = [*base, "install", "--no-install-recommends", "wrk"]
-        if subprocess.run(install, env=env, stdout=subprocess.DEVNULL).returncode != 0:
-            subprocess.run([*base, "update"], env=env, stdout=subprocess.DEVNULL, check=True)
-            subprocess.run(install, env=env, stdout=subprocess.DEVNULL, check=True)
-        found = shutil.which("wrk")
-        if found:
-            return found
-    raise SystemExit("wrk not found: install it (Debian/Ubuntu: apt-get install wrk; macOS: brew install wrk) "
-                     "or pass --wrk PATH")
+    """wrk as given, else on PATH (`make bench` installs it: scripts/install.sh --bench)."""
+    found = explicit or shutil.which("wrk")
+    if not found:
+        raise SystemExit("wrk not found: `make bench` installs it (scripts/install.sh --bench; Debian/Ubuntu: "
+                         "apt-get install wrk; macOS: brew install wrk), or pass --wrk PATH")
+    return found
 
 
 def free_port() -> int:
@@ -172,7 +155,7 @@ def main() -> None:
     parser.add_argument("--venue", default="binance-usdm")
     parser.add_argument("--symbol", default="BTCUSDT")
     parser.add_argument("--as-of", default="2024-10-20T12:00:00Z")
-    parser.add_argument("--wrk", default=None, help="path of the wrk binary (default: PATH, else apt-get install)")
+    parser.add_argument("--wrk", default=None, help="path of the wrk binary (default: PATH)")
     args = parser.parse_args()
 
     wrk = find_wrk(args.wrk)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install what the project needs that is missing: system packages (PostgreSQL server,
-# JDK 17), the virtualenv from the lock file, and the project itself (editable).
+# JDK 17; with --bench also the load generator wrk), the virtualenv from the lock file, and
+# the project itself (editable).
 # Idempotent: a second run only checks. Jars and Trino are fetched on first start into
 # ~/.cache/refdata (see refdata/stack/downloads.py).
 set -euo pipefail
@@ -13,6 +14,9 @@ need_apt=()
 compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || need_apt+=(postgresql)
 if ! java -version 2>&1 | grep -q 'version "17'; then
   compgen -G "/usr/lib/jvm/java-17-openjdk-*/bin/java" >/dev/null || need_apt+=(openjdk-17-jdk-headless)
+fi
+if [ "${1:-}" = "--bench" ]; then
+  command -v wrk >/dev/null 2>&1 || need_apt+=(wrk)  # bench/api.py's load generator
 fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
