@@ -107,6 +107,12 @@ class CatalogWatcher:
         # shield: a request cancelled while waiting must not cancel the round for the others
         return await asyncio.shield(future)
 
+    def version(self, namespace: str, table: str) -> str | None:
+        """The table's current metadata location (None: no such table); the change stream
+        polls it."""
+        self.watch([namespace])
+        return self.snapshot().get((namespace, table))
+
     def _join(self) -> _Round:  # under self._lock
         if self._pending is None:
             self._pending = _Round()
