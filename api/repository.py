@@ -17,16 +17,17 @@ from refdata.catalog import trino_connection
 from refdata.settings import Settings
 
 from api.errors import ApiProblem, TrinoUnavailable
+from api.symbology_index import INDEX_COLUMNS, JOINED_COLUMNS
 
 _IDENT = re.compile(r"[a-z_][a-z0-9_]*")
 VERSION_COLUMNS: tuple[str, ...] = tuple(name for name, _, _ in COLUMNS)
-SYMBOLOGY_JOIN_COLUMNS = ("canonical_id", "usd_equivalent_group", "base_asset", "quote_asset")
 # The columns of GET /v1/export, in order: (name, Iceberg type, nullable). The silver version
 # columns but the two lists, then gold's canonical_id (LEFT JOIN: nullable). The Parquet schema
 # of the export is derived from these (api/routers/export.py).
 EXPORT_COLUMNS: tuple[tuple[str, str, bool], ...] = tuple(
     c for c in COLUMNS if c[0] not in ("corrected_fields", "asserted_by")) + (("canonical_id", "string", True),)
 
+# api/symbology_index.visible_at is the same predicate in Python (the point lookup's join).
 PIT = ("{a}.valid_from <= ? AND ({a}.valid_to IS NULL OR ? < {a}.valid_to) "
        "AND {a}.recorded_at <= ? AND ({a}.superseded_at IS NULL OR ? < {a}.superseded_at)")
 
@@ -97,7 +98,7 @@ class TrinoRepository:
 
     def _versions_select(self) -> str:
         cols = ", ".join(f"v.{c}" for c in VERSION_COLUMNS)
-        gold_cols = ", ".join(f"g.{c} AS g_{c}" for c in SYMBOLOGY_JOIN_COLUMNS)
+        gold_cols = ", ".join(f"g.{c} AS g_{c}" for c in JOINED_COLUMNS)
         return (f"SELECT {cols}, {gold_cols} FROM {self.silver}.instrument_versions v "
                 f"LEFT JOIN {self.gold}.symbology g ON g.venue = v.venue AND g.symbol = v.symbol AND "
                 + PIT.format(a="g"))
@@ -120,6 +121,19 @@ class TrinoRepository:
             args += [after[0], after[0], after[1]]
         sql = f"{self._versions_select()} WHERE {' AND '.join(clauses)} ORDER BY v.venue, v.symbol LIMIT ?"
         return self.query(sql, [*args, limit])
+
+    def instrument_at(self, venue: str, symbol: str, as_of: datetime, as_known_at: datetime) -> list[dict[str, Any]]:
+        """The silver version(s) of one key at (as_of, as_known_at), from that table alone: the
+        point lookup joins gold's mapping from api/symbology_index (ADR 0014)."""
+        where, params = pit("v", as_of, as_known_at)
+        cols = ", ".join(f"v.{c}" for c in VERSION_COLUMNS)
+        sql = (f"SELECT {cols} FROM {self.silver}.instrument_versions v "
+               f"WHERE v.venue = ? AND v.symbol = ? AND {where} LIMIT 2")
+        return self.query(sql, [venue, symbol, *params])
+
+    def symbology_versions(self) -> list[dict[str, Any]]:
+        """Every row of gold.symbology, with the columns api/symbology_index needs."""
+        return self.query(f"SELECT {', '.join(INDEX_COLUMNS)} FROM {self.gold}.symbology")
 
     def history(self, venue: str, symbol: str, as_known_at: datetime, include_superseded: bool) -> list[dict[str, Any]]:
         cols = ", ".join(VERSION_COLUMNS)

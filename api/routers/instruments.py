@@ -14,6 +14,7 @@ from api.errors import ApiProblem
 from api.models import History, InstrumentOne, InstrumentPage, TimeAxes, iso, version_from_row
 from api.repository import InstrumentFilter
 from api.routers.symbology import checked_canonical_id
+from api.symbology_index import SymbologyIndex
 from api.timeparams import AS_KNOWN_AT_DOC, TimePoint, resolve, time_point
 
 router = APIRouter(prefix="/v1/instruments", tags=["instruments"])
@@ -77,11 +78,13 @@ async def get_instrument(venue: str, symbol: str, tp: TimePoint = Depends(time_p
     # The hot path (ADR 0011, "Serving"): a cache hit stays on the event loop and answers
     # the version's JSON as cached, wrapped with the resolved times; Trino runs in the pool.
     check_venue(venue, svc.settings)
-    filters = InstrumentFilter(venue=venue, symbol=symbol)
 
     def version_json() -> bytes | None:
-        rows = svc.repo.instruments(filters, tp.as_of, tp.as_known_at, None, 2)
-        return version_from_row(rows[0]).model_dump_json().encode() if rows else None
+        rows = svc.repo.instrument_at(venue, symbol, tp.as_of, tp.as_known_at)
+        if not rows:
+            return None
+        mapping = symbology_index(svc).joined_at(venue, symbol, tp.as_of, tp.as_known_at)
+        return version_from_row({**rows[0], **mapping}).model_dump_json().encode()
 
     data = await svc.cache.aget_or_compute(instrument_tables(svc), point_key(venue, symbol, tp), version_json)
     if data is None:
@@ -92,6 +95,12 @@ async def get_instrument(venue: str, symbol: str, tp: TimePoint = Depends(time_p
                   else f"unknown instrument {venue}/{symbol}: never listed on {venue}")
         raise ApiProblem(404, "unknown-instrument", detail, venue=venue, symbol=symbol)
     return Response(one_json(data, tp), media_type="application/json")
+
+
+def symbology_index(svc: Services) -> SymbologyIndex:
+    """gold.symbology in memory at its current version (built once per publish, ADR 0014)."""
+    return svc.cache.get_or_compute(instrument_tables(svc)[1:], ("symbology.index",),  # type: ignore[no-any-return]
+                                    lambda: SymbologyIndex(svc.repo.symbology_versions()))
 
 
 def point_key(venue: str, symbol: str, tp: TimePoint) -> tuple[Any, ...]:

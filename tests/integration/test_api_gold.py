@@ -18,7 +18,7 @@ import re
 import threading
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -417,3 +417,33 @@ def test_metrics_count_requests(env) -> None:  # type: ignore[no-untyped-def]
     assert after[("GET", route, "404")] == before.get(("GET", route, "404"), 0) + 1
     assert after[("POST", "/v1/symbology/resolve", "200")] == before.get(("POST", "/v1/symbology/resolve", "200"), 0) + 1
     assert after[("GET", "/metrics", "200")] == before.get(("GET", "/metrics", "200"), 0) + 1
+
+
+def test_point_lookup_joins_symbology_in_memory_exactly_as_the_sql_join(env) -> None:  # type: ignore[no-untyped-def]
+    """ADR 0014: the point lookup reads silver alone and takes gold's mapping from an in-memory
+    index; for every instrument at several time points that equals the SQL LEFT JOIN."""
+    from api.repository import InstrumentFilter
+    from api.symbology_index import JOINED_COLUMNS, SymbologyIndex
+
+    repo = env["client"].app.state.services.repo
+    index = SymbologyIndex(repo.symbology_versions())
+    known = datetime.now(timezone.utc).replace(tzinfo=None)
+    mapped = 0
+    for as_of in (datetime(2025, 6, 15), datetime(2025, 11, 6, 12), known):
+        joined = repo.instruments(InstrumentFilter(), as_of, known, None, 100_000)
+        assert joined, as_of
+        for row in joined:
+            sql = {f"g_{c}": row[f"g_{c}"] for c in JOINED_COLUMNS}
+            assert index.joined_at(row["venue"], row["symbol"], as_of, known) == sql, (row["venue"], row["symbol"], as_of)
+            mapped += sql["g_canonical_id"] is not None
+        for row in joined[:: max(1, len(joined) // 15)]:  # and through the endpoint (a cache miss each)
+            point = _ok(env["client"].get(f"/v1/instruments/{row['venue']}/{row['symbol']}",
+                                          params={"as_of": as_of.isoformat() + "Z", "as_known_at": known.isoformat() + "Z"}))
+            assert (point["data"]["canonical_id"], point["data"]["usd_equivalent_group"]) == (
+                row["g_canonical_id"], row["g_usd_equivalent_group"])
+            assert point["data"]["version_id"] == row["version_id"]
+    assert mapped > 100
+    # Before gold recorded anything, silver still answers, without a canonical ID.
+    before_gold = min(r["recorded_at"] for r in repo.symbology_versions()) - timedelta(microseconds=1)
+    assert all(index.joined_at(r["venue"], r["symbol"], datetime(2025, 6, 15), before_gold)["g_canonical_id"] is None
+               for r in repo.instruments(InstrumentFilter(), datetime(2025, 6, 15), known, None, 50))

@@ -44,6 +44,19 @@ class FakeRepo:
             rows = [r for r in rows if (r["venue"], r["symbol"]) > after]
         return rows[:limit]
 
+    def instrument_at(self, venue, symbol, as_of, as_known_at):  # type: ignore[no-untyped-def]
+        self._maybe_down()
+        self.calls.append(("instrument_at", venue, symbol, as_of, as_known_at))
+        return [{k: v for k, v in r.items() if not k.startswith("g_")}  # silver alone: no gold columns
+                for r in self.rows if (r["venue"], r["symbol"]) == (venue, symbol)][:2]
+
+    def symbology_versions(self):  # type: ignore[no-untyped-def]
+        """The gold mapping of each fake row, over the row's own intervals."""
+        self._maybe_down()
+        return [{**{c: r[c] for c in ("venue", "symbol", "valid_from", "valid_to", "recorded_at", "superseded_at")},
+                 **{c: r.get(f"g_{c}") for c in ("canonical_id", "usd_equivalent_group", "base_asset", "quote_asset")}}
+                for r in self.rows if r.get("g_canonical_id")]
+
     def instrument_known(self, venue, symbol):  # type: ignore[no-untyped-def]
         return any(r["venue"] == venue and r["symbol"] == symbol for r in self.rows)
 
