@@ -7,14 +7,17 @@ file: every Iceberg commit writes one), no request arriving later is answered fr
 snapshot before it.
 
 Without a catalog query per request: `CatalogWatcher` reads the metadata_location of every
-table of the API's namespaces in ONE indexed PostgreSQL query, over one persistent
-connection, in *rounds* run by a thread of its own. A request joins the next round that has
-not started yet, never one already in flight (that one may have read the catalog before the
-publish). Every request arriving while a round runs shares the next one, so the catalog
-sees at most one query per round trip (and per `min_interval_s`), whatever the request
-rate, and a cache hit costs one wait for the next round: about one PostgreSQL round trip.
-If the catalog cannot be read (down, slower than `timeout_s`), the request is answered
-uncached, from Trino: correct, only slower.
+table of the API's namespaces in ONE indexed PostgreSQL query in *rounds*. A request joins
+the next round that has not started yet, never one already in flight (that one may have read
+the catalog before the publish). Every request arriving while a round runs shares the next
+one, so the catalog sees at most one query per round trip (and per `min_interval_s`),
+whatever the request rate, and a cache hit costs one wait for the next round: about one
+PostgreSQL round trip. The rounds run on the event loop of the requests that wait for them,
+over an asynchronous connection of that loop (ADR 0014): a round run by a thread of its own
+paid two hand-overs of the interpreter lock per round, which made them the cached answer's
+whole tail (docs/benchmarks.md). Blocking callers (endpoints in the thread pool) wait for a
+round on the watcher's own event loop thread. If the catalog cannot be read (down, slower
+than `timeout_s`), the request is answered uncached, from Trino: correct, only slower.
 """
 
 from __future__ import annotations
@@ -22,7 +25,6 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import threading
-import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -33,35 +35,27 @@ from refdata.settings import Settings
 
 Table = tuple[str, str]  # (namespace, table)
 Lookup = Callable[[list[str]], dict[Table, str | None]]
+CATALOG_SQL = ("SELECT table_namespace, table_name, metadata_location FROM iceberg_tables "
+               "WHERE catalog_name = %s AND table_namespace = ANY(%s)")
 
 
-class _Round:
-    """One catalog read; the requests that joined it before it started wait for its result."""
+class _Rounds:
+    """The rounds of one event loop. `pending` is the next round, not started: requests join it."""
 
-    __slots__ = ("done", "result", "error", "waiters")
+    __slots__ = ("pending", "runner", "connection")
 
     def __init__(self) -> None:
-        self.done = threading.Event()
-        self.result: dict[Table, str | None] = {}
-        self.error: BaseException | None = None
-        self.waiters: dict[asyncio.AbstractEventLoop, asyncio.Future[dict[Table, str | None]]] = {}
-
-
-def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
-    if future.done():
-        return
-    if error is not None:
-        future.set_exception(error)
-    else:
-        future.set_result(result)
+        self.pending: asyncio.Future[dict[Table, str | None]] | None = None
+        self.runner: asyncio.Task[None] | None = None
+        self.connection: Any = None  # psycopg.AsyncConnection of this loop
 
 
 class CatalogWatcher:
     """The current metadata_location of the API's tables, read after the caller asked.
 
-    `snapshot()` (blocking) and `await snapshot_async()` return {(namespace, table):
+    `await snapshot_async()` and `snapshot()` (blocking) return {(namespace, table):
     metadata_location} from a catalog read that started after the call. `lookup` replaces
-    the PostgreSQL query (tests).
+    the PostgreSQL query (tests; it is called in a thread of the watcher).
     """
 
     def __init__(self, settings: Settings | None, namespaces: Iterable[str] = (), *, min_interval_s: float = 0.002,
@@ -70,13 +64,12 @@ class CatalogWatcher:
             raise ValueError("CatalogWatcher needs settings or a lookup")
         self.settings = settings
         self.min_interval_s, self.timeout_s = min_interval_s, timeout_s
-        self._lookup: Lookup = lookup or self._query
+        self._lookup = lookup
         self._namespaces: frozenset[str] = frozenset(namespaces)
-        self._lock = threading.Lock()
-        self._wake = threading.Condition(self._lock)
-        self._pending: _Round | None = None
-        self._thread: threading.Thread | None = None
-        self._conn: Any = None
+        self._rounds: dict[asyncio.AbstractEventLoop, _Rounds] = {}
+        self._lock = threading.Lock()  # creates the watcher's own loop and lookup thread once
+        self._own_loop: asyncio.AbstractEventLoop | None = None
+        self._lookup_thread: concurrent.futures.ThreadPoolExecutor | None = None
 
     # ---- callers ----------------------------------------------------------------------
 
@@ -86,26 +79,26 @@ class CatalogWatcher:
             with self._lock:
                 self._namespaces = self._namespaces | wanted
 
-    def snapshot(self) -> dict[Table, str | None]:
-        with self._lock:
-            round_ = self._join()
-        if not round_.done.wait(self.timeout_s):
-            raise TimeoutError(f"the catalog did not answer within {self.timeout_s} s")
-        if round_.error is not None:
-            raise round_.error
-        return round_.result
-
     async def snapshot_async(self) -> dict[Table, str | None]:
         loop = asyncio.get_running_loop()
-        with self._lock:
-            round_ = self._join()
-            future = round_.waiters.get(loop)
-            if future is None:  # one future (and one timeout) per round and event loop
-                future = round_.waiters[loop] = loop.create_future()
-                loop.call_later(self.timeout_s, _settle, future, None,
-                                TimeoutError(f"the catalog did not answer within {self.timeout_s} s"))
+        rounds = self._rounds.get(loop)
+        if rounds is None:
+            rounds = self._rounds[loop] = _Rounds()
+        if rounds.pending is None:
+            rounds.pending = loop.create_future()
+            if rounds.runner is None:
+                rounds.runner = loop.create_task(self._run(rounds))
         # shield: a request cancelled while waiting must not cancel the round for the others
-        return await asyncio.shield(future)
+        return await asyncio.shield(rounds.pending)
+
+    def snapshot(self) -> dict[Table, str | None]:
+        """Blocking form: a round on the watcher's own event loop."""
+        future = asyncio.run_coroutine_threadsafe(self.snapshot_async(), self._loop())
+        try:
+            return future.result(self.timeout_s + 1)
+        except concurrent.futures.TimeoutError:
+            future.cancel()
+            raise TimeoutError(f"the catalog did not answer within {self.timeout_s} s") from None
 
     def version(self, namespace: str, table: str) -> str | None:
         """The table's current metadata location (None: no such table); the change stream
@@ -113,66 +106,77 @@ class CatalogWatcher:
         self.watch([namespace])
         return self.snapshot().get((namespace, table))
 
-    def _join(self) -> _Round:  # under self._lock
-        if self._pending is None:
-            self._pending = _Round()
-            self._wake.notify()
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="catalog-watcher", daemon=True)
-            self._thread.start()
-        return self._pending
+    # ---- rounds -----------------------------------------------------------------------
 
-    # ---- the watcher thread -------------------------------------------------------------
-
-    def _run(self) -> None:
+    async def _run(self, rounds: _Rounds) -> None:
+        loop = asyncio.get_running_loop()
         last = float("-inf")
-        while True:
-            with self._lock:
-                while self._pending is None:
-                    self._wake.wait()
-            pause = self.min_interval_s - (time.monotonic() - last)
-            if pause > 0:
-                time.sleep(pause)  # requests arriving meanwhile join this same round
-            with self._lock:
-                round_, self._pending = self._pending, None
-                namespaces = sorted(self._namespaces)
-            last = time.monotonic()
-            result: dict[Table, str | None] = {}
-            error: BaseException | None = None
-            try:
-                result = self._lookup(namespaces)
-            except BaseException as exc:  # noqa: BLE001 - handed to the waiting requests
-                error = exc
-            with self._lock:
-                round_.result, round_.error = result, error
-                waiters = list(round_.waiters.items())
-                round_.done.set()
-            for loop, future in waiters:
+        try:
+            while rounds.pending is not None:
+                pause = self.min_interval_s - (loop.time() - last)
+                if pause > 0:
+                    await asyncio.sleep(pause)  # requests arriving meanwhile join this same round
+                # From here to the query no await: every request that joined arrived before it starts.
+                current, rounds.pending = rounds.pending, None
+                last = loop.time()
                 try:
-                    loop.call_soon_threadsafe(_settle, future, result, error)
-                except RuntimeError:  # that event loop is closed: nobody waits any more
-                    pass
+                    result = await asyncio.wait_for(self._read(rounds, sorted(self._namespaces)), self.timeout_s)
+                except asyncio.TimeoutError:
+                    await self._drop_connection(rounds)
+                    current.set_exception(TimeoutError(f"the catalog did not answer within {self.timeout_s} s"))
+                except Exception as exc:  # noqa: BLE001 - handed to the waiting requests
+                    current.set_exception(exc)
+                else:
+                    current.set_result(result)
+        finally:
+            rounds.runner = None
 
-    def _query(self, namespaces: list[str]) -> dict[Table, str | None]:
+    async def _read(self, rounds: _Rounds, namespaces: list[str]) -> dict[Table, str | None]:
+        if self._lookup is not None:
+            return await asyncio.get_running_loop().run_in_executor(self._thread(), self._lookup, namespaces)
+        return await self._query(rounds, namespaces)
+
+    async def _query(self, rounds: _Rounds, namespaces: list[str]) -> dict[Table, str | None]:
         import psycopg
 
         assert self.settings is not None
-        sql = ("SELECT table_namespace, table_name, metadata_location FROM iceberg_tables "
-               "WHERE catalog_name = %s AND table_namespace = ANY(%s)")
         for attempt in (1, 2):  # a connection dropped while idle (PostgreSQL restarted): reconnect once
             try:
-                if self._conn is None or self._conn.closed:
-                    self._conn = psycopg.connect(self.settings.catalog_psycopg_dsn, autocommit=True, connect_timeout=3,
-                                                 options="-c statement_timeout=3000")
-                rows = self._conn.execute(sql, (self.settings.catalog_name, namespaces)).fetchall()
-                return {(ns, table): location for ns, table, location in rows}
+                if rounds.connection is None or rounds.connection.closed:
+                    rounds.connection = await psycopg.AsyncConnection.connect(
+                        self.settings.catalog_psycopg_dsn, autocommit=True, connect_timeout=3,
+                        options="-c statement_timeout=3000")
+                cursor = await rounds.connection.execute(CATALOG_SQL, (self.settings.catalog_name, namespaces))
+                return {(ns, table): location for ns, table, location in await cursor.fetchall()}
             except psycopg.OperationalError:
-                if self._conn is not None:
-                    self._conn.close()
-                self._conn = None
+                await self._drop_connection(rounds)
                 if attempt == 2:
                     raise
         raise AssertionError("unreachable")
+
+    @staticmethod
+    async def _drop_connection(rounds: _Rounds) -> None:
+        """After a timeout or a failure the connection's state is unknown: a new one next round."""
+        connection, rounds.connection = rounds.connection, None
+        if connection is not None:
+            try:
+                await connection.close()
+            except Exception:  # noqa: BLE001 - it is being discarded
+                pass
+
+    def _loop(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._own_loop is None:
+                loop = asyncio.new_event_loop()
+                threading.Thread(target=loop.run_forever, name="catalog-watcher", daemon=True).start()
+                self._own_loop = loop
+            return self._own_loop
+
+    def _thread(self) -> concurrent.futures.ThreadPoolExecutor:
+        with self._lock:
+            if self._lookup_thread is None:
+                self._lookup_thread = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="catalog-lookup")
+            return self._lookup_thread
 
 
 _MISSING = object()
