@@ -9,13 +9,14 @@ snapshot before it.
 Without a catalog query per request: `CatalogWatcher` reads the metadata_location of every
 table of the API's namespaces in ONE indexed PostgreSQL query in *rounds*. A request joins
 the next round that has not started yet, never one already in flight (that one may have read
-the catalog before the publish). Every request arriving while a round runs shares the next
-one, so the catalog sees at most one query per round trip (and per `min_interval_s`),
-whatever the request rate, and a cache hit costs one wait for the next round: about one
-PostgreSQL round trip. The rounds run on the event loop of the requests that wait for them,
-over an asynchronous connection of that loop (ADR 0014): a round run by a thread of its own
-paid two hand-overs of the interpreter lock per round, which made them the cached answer's
-whole tail (docs/benchmarks.md). Blocking callers (endpoints in the thread pool) wait for a
+the catalog before the publish). Requests arriving before a round starts share it, and a
+round starts at most once per `min_interval_s`, so the catalog sees at most that many queries
+whatever the request rate; a cache hit costs the wait for the next start plus one PostgreSQL
+round trip. The rounds run on the event loop of the requests that wait for them, over a small
+pool of asynchronous connections of that loop (ADR 0014): a round does not wait for the one
+before it, so a stalled read delays its own requests only. (A round run by a thread of its
+own paid two hand-overs of the interpreter lock per round: they were the cached answer's
+whole tail, docs/benchmarks.md.) Blocking callers (endpoints in the thread pool) wait for a
 round on the watcher's own event loop thread. If the catalog cannot be read (down, slower
 than `timeout_s`), the request is answered uncached, from Trino: correct, only slower.
 """
@@ -39,15 +40,25 @@ CATALOG_SQL = ("SELECT table_namespace, table_name, metadata_location FROM icebe
                "WHERE catalog_name = %s AND table_namespace = ANY(%s)")
 
 
+async def _close(connection: Any) -> None:
+    if connection is not None:
+        try:
+            await connection.close()
+        except Exception:  # noqa: BLE001 - it is being discarded
+            pass
+
+
 class _Rounds:
-    """The rounds of one event loop. `pending` is the next round, not started: requests join it."""
+    """The rounds of one event loop. `pending` is the next round, not started: requests join it.
+    Started rounds run on their own, each over an idle connection of the loop's small pool."""
 
-    __slots__ = ("pending", "runner", "connection")
+    __slots__ = ("pending", "last_start", "idle", "slots")
 
-    def __init__(self) -> None:
+    def __init__(self, connections: int) -> None:
         self.pending: asyncio.Future[dict[Table, str | None]] | None = None
-        self.runner: asyncio.Task[None] | None = None
-        self.connection: Any = None  # psycopg.AsyncConnection of this loop
+        self.last_start = float("-inf")
+        self.idle: list[Any] = []  # psycopg.AsyncConnection of this loop, not in use
+        self.slots = asyncio.Semaphore(connections)  # rounds reading at once, at most
 
 
 class CatalogWatcher:
@@ -55,15 +66,15 @@ class CatalogWatcher:
 
     `await snapshot_async()` and `snapshot()` (blocking) return {(namespace, table):
     metadata_location} from a catalog read that started after the call. `lookup` replaces
-    the PostgreSQL query (tests; it is called in a thread of the watcher).
+    the PostgreSQL query (tests; it is called in one of `connections` threads of the watcher).
     """
 
     def __init__(self, settings: Settings | None, namespaces: Iterable[str] = (), *, min_interval_s: float = 0.002,
-                 timeout_s: float = 2.0, lookup: Lookup | None = None) -> None:
+                 timeout_s: float = 2.0, connections: int = 4, lookup: Lookup | None = None) -> None:
         if settings is None and lookup is None:
             raise ValueError("CatalogWatcher needs settings or a lookup")
         self.settings = settings
-        self.min_interval_s, self.timeout_s = min_interval_s, timeout_s
+        self.min_interval_s, self.timeout_s, self.connections = min_interval_s, timeout_s, connections
         self._lookup = lookup
         self._namespaces: frozenset[str] = frozenset(namespaces)
         self._rounds: dict[asyncio.AbstractEventLoop, _Rounds] = {}
@@ -83,11 +94,12 @@ class CatalogWatcher:
         loop = asyncio.get_running_loop()
         rounds = self._rounds.get(loop)
         if rounds is None:
-            rounds = self._rounds[loop] = _Rounds()
+            rounds = self._rounds[loop] = _Rounds(self.connections)
         if rounds.pending is None:
             rounds.pending = loop.create_future()
-            if rounds.runner is None:
-                rounds.runner = loop.create_task(self._run(rounds))
+            # Requests arriving until the start join this round. A round in flight is not
+            # waited for: a stalled catalog read delays its own requests, not the next ones.
+            loop.call_at(max(loop.time(), rounds.last_start + self.min_interval_s), self._start, rounds, loop)
         # shield: a request cancelled while waiting must not cancel the round for the others
         return await asyncio.shield(rounds.pending)
 
@@ -108,28 +120,21 @@ class CatalogWatcher:
 
     # ---- rounds -----------------------------------------------------------------------
 
-    async def _run(self, rounds: _Rounds) -> None:
-        loop = asyncio.get_running_loop()
-        last = float("-inf")
+    def _start(self, rounds: _Rounds, loop: asyncio.AbstractEventLoop) -> None:
+        current, rounds.pending = rounds.pending, None
+        rounds.last_start = loop.time()
+        if current is not None:
+            loop.create_task(self._round(rounds, current))
+
+    async def _round(self, rounds: _Rounds, current: asyncio.Future[dict[Table, str | None]]) -> None:
         try:
-            while rounds.pending is not None:
-                pause = self.min_interval_s - (loop.time() - last)
-                if pause > 0:
-                    await asyncio.sleep(pause)  # requests arriving meanwhile join this same round
-                # From here to the query no await: every request that joined arrived before it starts.
-                current, rounds.pending = rounds.pending, None
-                last = loop.time()
-                try:
-                    result = await asyncio.wait_for(self._read(rounds, sorted(self._namespaces)), self.timeout_s)
-                except asyncio.TimeoutError:
-                    await self._drop_connection(rounds)
-                    current.set_exception(TimeoutError(f"the catalog did not answer within {self.timeout_s} s"))
-                except Exception as exc:  # noqa: BLE001 - handed to the waiting requests
-                    current.set_exception(exc)
-                else:
-                    current.set_result(result)
-        finally:
-            rounds.runner = None
+            result = await asyncio.wait_for(self._read(rounds, sorted(self._namespaces)), self.timeout_s)
+        except asyncio.TimeoutError:
+            current.set_exception(TimeoutError(f"the catalog did not answer within {self.timeout_s} s"))
+        except Exception as exc:  # noqa: BLE001 - handed to the waiting requests
+            current.set_exception(exc)
+        else:
+            current.set_result(result)
 
     async def _read(self, rounds: _Rounds, namespaces: list[str]) -> dict[Table, str | None]:
         if self._lookup is not None:
@@ -140,29 +145,28 @@ class CatalogWatcher:
         import psycopg
 
         assert self.settings is not None
-        for attempt in (1, 2):  # a connection dropped while idle (PostgreSQL restarted): reconnect once
-            try:
-                if rounds.connection is None or rounds.connection.closed:
-                    rounds.connection = await psycopg.AsyncConnection.connect(
-                        self.settings.catalog_psycopg_dsn, autocommit=True, connect_timeout=3,
-                        options="-c statement_timeout=3000")
-                cursor = await rounds.connection.execute(CATALOG_SQL, (self.settings.catalog_name, namespaces))
-                return {(ns, table): location for ns, table, location in await cursor.fetchall()}
-            except psycopg.OperationalError:
-                await self._drop_connection(rounds)
-                if attempt == 2:
+        async with rounds.slots:
+            connection = rounds.idle.pop() if rounds.idle else None
+            for attempt in (1, 2):  # a connection dropped while idle (PostgreSQL restarted): reconnect once
+                try:
+                    if connection is None or connection.closed:
+                        connection = await psycopg.AsyncConnection.connect(
+                            self.settings.catalog_psycopg_dsn, autocommit=True, connect_timeout=3,
+                            options="-c statement_timeout=3000")
+                    cursor = await connection.execute(CATALOG_SQL, (self.settings.catalog_name, namespaces))
+                    rows = await cursor.fetchall()
+                except psycopg.OperationalError:
+                    await _close(connection)
+                    connection = None
+                    if attempt == 2:
+                        raise
+                except BaseException:  # timed out (cancelled) or failed: its state is unknown
+                    await _close(connection)
                     raise
+                else:
+                    rounds.idle.append(connection)
+                    return {(ns, table): location for ns, table, location in rows}
         raise AssertionError("unreachable")
-
-    @staticmethod
-    async def _drop_connection(rounds: _Rounds) -> None:
-        """After a timeout or a failure the connection's state is unknown: a new one next round."""
-        connection, rounds.connection = rounds.connection, None
-        if connection is not None:
-            try:
-                await connection.close()
-            except Exception:  # noqa: BLE001 - it is being discarded
-                pass
 
     def _loop(self) -> asyncio.AbstractEventLoop:
         with self._lock:
@@ -175,7 +179,8 @@ class CatalogWatcher:
     def _thread(self) -> concurrent.futures.ThreadPoolExecutor:
         with self._lock:
             if self._lookup_thread is None:
-                self._lookup_thread = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="catalog-lookup")
+                self._lookup_thread = concurrent.futures.ThreadPoolExecutor(self.connections,
+                                                                            thread_name_prefix="catalog-lookup")
             return self._lookup_thread
 
 

@@ -56,6 +56,35 @@ def test_a_request_never_joins_a_catalog_read_that_started_before_it() -> None:
     assert late[TABLE] == "m2"  # the later request waited for a round that started after it
 
 
+def test_a_stalled_catalog_read_delays_only_its_own_requests() -> None:
+    class StallFirst:
+        def __init__(self) -> None:
+            self.calls = 0
+            self.release = threading.Event()
+
+        def lookup(self, namespaces: list[str]) -> dict[tuple[str, str], str | None]:
+            self.calls += 1
+            if self.calls == 1:
+                self.release.wait(5)
+                return {TABLE: "m1"}
+            return {TABLE: "m2"}
+
+    catalog = StallFirst()
+    watcher = CatalogWatcher(None, ["silver"], min_interval_s=0, lookup=catalog.lookup)
+
+    async def scenario() -> tuple[bool, dict[tuple[str, str], str | None], dict[tuple[str, str], str | None]]:
+        stalled = asyncio.ensure_future(watcher.snapshot_async())
+        while catalog.calls == 0:  # the first round has started (and stalls)
+            await asyncio.sleep(0.001)
+        later = await asyncio.wait_for(watcher.snapshot_async(), 2)  # its own round, not behind the first
+        still_waiting = not stalled.done()
+        catalog.release.set()
+        return still_waiting, await stalled, later
+
+    still_waiting, first, second = asyncio.run(scenario())
+    assert still_waiting and first[TABLE] == "m1" and second[TABLE] == "m2"
+
+
 def test_concurrent_requests_share_one_catalog_read() -> None:
     catalog = Catalog()
     watcher = CatalogWatcher(None, ["silver"], min_interval_s=0.05, lookup=catalog.lookup)
