@@ -95,13 +95,25 @@ class CatalogWatcher:
         rounds = self._rounds.get(loop)
         if rounds is None:
             rounds = self._rounds[loop] = _Rounds(self.connections)
-        if rounds.pending is None:
-            rounds.pending = loop.create_future()
-            # Requests arriving until the start join this round. A round in flight is not
-            # waited for: a stalled catalog read delays its own requests, not the next ones.
-            loop.call_at(max(loop.time(), rounds.last_start + self.min_interval_s), self._start, rounds, loop)
-        # shield: a request cancelled while waiting must not cancel the round for the others
-        return await asyncio.shield(rounds.pending)
+        while True:
+            if rounds.pending is None:
+                rounds.pending = loop.create_future()
+                # Requests arriving until the start join this round. A round in flight is not
+                # waited for: a stalled catalog read delays its own requests, not the next ones.
+                loop.call_at(max(loop.time(), rounds.last_start + self.min_interval_s), self._start, rounds, loop)
+            pending = rounds.pending
+            # Awaited directly, not through asyncio.shield: a shield per request was one more
+            # future and wake-up per cached answer (docs/benchmarks.md). So a request cancelled
+            # while waiting cancels the shared future; the others, not cancelled themselves,
+            # then join a newer round (one that started after they arrived: still correct).
+            try:
+                return await pending
+            except asyncio.CancelledError:
+                task = asyncio.current_task()
+                if task is None or task.cancelling():
+                    raise
+                if rounds.pending is pending:
+                    rounds.pending = None
 
     def snapshot(self) -> dict[Table, str | None]:
         """Blocking form: a round on the watcher's own event loop."""
@@ -127,12 +139,18 @@ class CatalogWatcher:
             loop.create_task(self._round(rounds, current))
 
     async def _round(self, rounds: _Rounds, current: asyncio.Future[dict[Table, str | None]]) -> None:
+        result: dict[Table, str | None] = {}
+        error: BaseException | None = None
         try:
             result = await asyncio.wait_for(self._read(rounds, sorted(self._namespaces)), self.timeout_s)
         except asyncio.TimeoutError:
-            current.set_exception(TimeoutError(f"the catalog did not answer within {self.timeout_s} s"))
+            error = TimeoutError(f"the catalog did not answer within {self.timeout_s} s")
         except Exception as exc:  # noqa: BLE001 - handed to the waiting requests
-            current.set_exception(exc)
+            error = exc
+        if current.done():  # cancelled by a waiter that went away: the others rejoined
+            return
+        if error is not None:
+            current.set_exception(error)
         else:
             current.set_result(result)
 

@@ -85,6 +85,21 @@ def test_a_stalled_catalog_read_delays_only_its_own_requests() -> None:
     assert still_waiting and first[TABLE] == "m1" and second[TABLE] == "m2"
 
 
+def test_a_request_cancelled_while_waiting_does_not_fail_the_others() -> None:
+    catalog = Catalog()
+    watcher = CatalogWatcher(None, ["silver"], min_interval_s=0.05, lookup=catalog.lookup)
+
+    async def scenario() -> tuple[bool, list[dict[tuple[str, str], str | None]]]:
+        waiters = [asyncio.ensure_future(watcher.snapshot_async()) for _ in range(3)]
+        await asyncio.sleep(0)  # all three joined the same (not yet started) round
+        waiters[0].cancel()
+        results = await asyncio.gather(*waiters[1:])
+        return waiters[0].cancelled(), results
+
+    cancelled, results = asyncio.run(scenario())
+    assert cancelled and [r[TABLE] for r in results] == ["m1", "m1"]
+
+
 def test_concurrent_requests_share_one_catalog_read() -> None:
     catalog = Catalog()
     watcher = CatalogWatcher(None, ["silver"], min_interval_s=0.05, lookup=catalog.lookup)
