@@ -283,3 +283,19 @@ def test_corrections_need_a_key_and_the_right_role() -> None:
     assert revoke.status_code == 403 and "lacks the role 'revoke'" in revoke.json()["detail"]
     bad_action = c.post("/v1/corrections/corr_x/delete", headers={"X-API-Key": "demo-bob-key"})
     assert bad_action.status_code == 422
+
+
+def test_startup_freezes_the_imported_heap_out_of_the_collectors_generations() -> None:
+    """ADR 0015: a full collection must not walk the ~90,000 objects of the imported libraries."""
+    import gc
+    import sys
+
+    app = create_app(Settings(), repository=FakeRepo(), cache=False)
+    try:
+        with TestClient(app):
+            assert gc.get_freeze_count() > 10_000
+            assert "trino.dbapi" in sys.modules and "psycopg" in sys.modules  # imported before the freeze
+            frozen = gc.get_freeze_count()
+        assert gc.get_freeze_count() >= frozen * 0.9
+    finally:
+        gc.unfreeze()  # the rest of the test session collects as usual

@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.cache import CatalogWatcher, ReadCache
-from api.symbology_index import SymbologyIndex, visible_at
+from api.symbology_index import TIME_COLUMNS, SymbologyIndex, visible_at
 from refdata.settings import Settings
 from tests.unit.api.test_api_unit import ROW, FakeRepo
 
@@ -31,18 +31,22 @@ HISTORY = [
 ]
 
 
+def times(row: dict[str, object]) -> tuple[object, ...]:
+    return tuple(row[c] for c in TIME_COLUMNS)
+
+
 def test_visibility_is_half_open_on_both_axes() -> None:
-    row = HISTORY[1]
+    row = times(HISTORY[1])
     assert visible_at(row, D(2024, 1, 1), D(2024, 3, 1))  # both starts inclusive
     assert not visible_at(row, D(2024, 2, 1), D(2024, 3, 1))  # valid_to exclusive
     assert not visible_at(row, D(2024, 1, 15), D(2024, 2, 28))  # not yet recorded
-    assert not visible_at(HISTORY[0], D(2024, 1, 15), D(2024, 3, 1))  # superseded_at exclusive
-    assert visible_at(HISTORY[0], D(2030, 1, 1), D(2024, 2, 29))  # open ends
+    assert not visible_at(times(HISTORY[0]), D(2024, 1, 15), D(2024, 3, 1))  # superseded_at exclusive
+    assert visible_at(times(HISTORY[0]), D(2030, 1, 1), D(2024, 2, 29))  # open ends
 
 
 def test_each_time_point_gets_the_mapping_then_in_force_as_then_known() -> None:
     index = SymbologyIndex(HISTORY)
-    assert index.rows == 3
+    assert len(index) == 3
     before_fix, after_fix = D(2024, 2, 15), D(2024, 3, 15)
     assert index.joined_at("kraken-spot", "XBTUSD", D(2024, 1, 15), before_fix)["g_canonical_id"] == "BTC-USD-SPOT"
     assert index.joined_at("kraken-spot", "XBTUSD", D(2024, 1, 15), after_fix)["g_canonical_id"] == "BTC-USD-OLD"
@@ -91,3 +95,23 @@ def test_the_point_lookup_builds_the_index_once_per_gold_version() -> None:
     # before the mapping's valid_from: the instrument without a canonical ID (silver still answers)
     early = client.get(url, params={"as_of": "2024-10-18T00:00:00Z"})
     assert early.status_code == 200 and early.json()["data"]["canonical_id"] is None
+
+
+def test_a_built_index_is_invisible_to_the_garbage_collector() -> None:
+    """ADR 0015: tens of thousands of versions must not lengthen every full collection."""
+    import gc
+    from datetime import timedelta
+
+    rows = [mapping(f"C{i}-USD-SPOT", (D(2024, 1, 1), None), (D(2024, 1, 2) + timedelta(seconds=i), None),
+                    symbol=f"S{i % 5000}")
+            for i in range(10_000)]
+    gc.collect()
+    tracked_before = len(gc.get_objects())
+    index = SymbologyIndex(rows)
+    del rows
+    gc.collect()
+    gc.collect()
+    assert len(index) == 10_000
+    # the index object and its attribute dict at most: no per-key or per-version container
+    assert len(gc.get_objects()) - tracked_before <= 3
+    assert index.joined_at("kraken-spot", "S7", D(2024, 6, 1), D(2024, 6, 1))["g_canonical_id"] == "C5007-USD-SPOT"
