@@ -28,6 +28,7 @@ import concurrent.futures
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -203,6 +204,19 @@ class CatalogWatcher:
 
 
 _MISSING = object()
+Snapshot = dict[Table, str | None]
+# The table versions a computation's key was built from, while it runs: a read it makes
+# through the cache (the point lookup's symbology index) is keyed by the same versions,
+# without another catalog round, and is consistent with the outer read.
+_computing_at: ContextVar[Snapshot | None] = ContextVar("refdata_cache_computing_at", default=None)
+
+
+def _compute_at(snapshot: Snapshot | None, compute: Callable[[], Any]) -> Any:
+    token = _computing_at.set(snapshot)
+    try:
+        return compute()
+    finally:
+        _computing_at.reset(token)
 
 
 class ReadCache:
@@ -223,25 +237,28 @@ class ReadCache:
     # ---- the key at the current table versions (None: no cache, or the catalog unreadable:
     # ---- the request is answered uncached) --------------------------------------------------
 
-    def _current_key(self, tables: list[Table], key: Any) -> Any | None:
+    def _current_key(self, tables: list[Table], key: Any) -> tuple[Any, Snapshot | None]:
         if self.versions is None:
-            return None
+            return None, None
+        outer = _computing_at.get()
+        if outer is not None and all(t in outer for t in tables):
+            return (tuple(outer[t] for t in tables), key), outer
         self.versions.watch(ns for ns, _ in tables)
         try:
             snapshot = self.versions.snapshot()
         except Exception:  # noqa: BLE001 - the catalog DB is down or slow
-            return None
-        return tuple(snapshot.get(t) for t in tables), key
+            return None, None
+        return (tuple(snapshot.get(t) for t in tables), key), snapshot
 
-    async def _current_key_async(self, tables: list[Table], key: Any) -> Any | None:
+    async def _current_key_async(self, tables: list[Table], key: Any) -> tuple[Any, Snapshot | None]:
         if self.versions is None:
-            return None
+            return None, None
         self.versions.watch(ns for ns, _ in tables)
         try:
             snapshot = await self.versions.snapshot_async()
         except Exception:  # noqa: BLE001 - the catalog DB is down or slow
-            return None
-        return tuple(snapshot.get(t) for t in tables), key
+            return None, None
+        return (tuple(snapshot.get(t) for t in tables), key), snapshot
 
     # ---- entries ----------------------------------------------------------------------------
 
@@ -283,8 +300,9 @@ class ReadCache:
     # ---- callers ----------------------------------------------------------------------------
 
     def get_or_compute(self, tables: list[Table], key: Any, compute: Callable[[], Any]) -> Any:
-        """Blocking form, for endpoints that run in the thread pool."""
-        full = self._current_key(tables, key)
+        """Blocking form, for endpoints that run in the thread pool (and for reads made
+        inside another computation: keyed by that computation's table versions)."""
+        full, snapshot = self._current_key(tables, key)
         if full is None:
             return compute()
         value, future, mine = self._claim(full)
@@ -293,7 +311,7 @@ class ReadCache:
         if not mine:
             return future.result()
         try:
-            value = compute()
+            value = _compute_at(snapshot, compute)
         except BaseException as exc:
             self._store(full, future, None, exc)
             raise
@@ -303,7 +321,7 @@ class ReadCache:
     async def peek_async(self, tables: list[Table], key: Any) -> Any | None:
         """The cached answer at the tables' versions current after the call, or None (a miss,
         a computation in flight, the catalog unreadable, or no cache): never computes."""
-        full = await self._current_key_async(tables, key)
+        full, _ = await self._current_key_async(tables, key)
         if full is None:
             return None
         with self._lock:
@@ -313,7 +331,7 @@ class ReadCache:
     async def aget_or_compute(self, tables: list[Table], key: Any, compute: Callable[[], Any]) -> Any:
         """For async endpoints: a hit never leaves the event loop; `compute` (blocking) runs
         in the thread pool."""
-        full = await self._current_key_async(tables, key)
+        full, snapshot = await self._current_key_async(tables, key)
         if full is None:
             return await run_in_threadpool(compute)
         value, future, mine = self._claim(full)
@@ -323,7 +341,7 @@ class ReadCache:
             return await asyncio.wrap_future(future)
         # The computation belongs to every request waiting for this key, not to this one:
         # it runs (and is stored) even if this request is cancelled (client gone).
-        task = asyncio.ensure_future(run_in_threadpool(compute))
+        task = asyncio.ensure_future(run_in_threadpool(_compute_at, snapshot, compute))
 
         def finished(task: asyncio.Future[Any]) -> None:
             if task.cancelled():

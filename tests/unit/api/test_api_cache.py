@@ -170,3 +170,34 @@ def test_concurrent_misses_of_one_key_compute_once_and_errors_are_not_cached() -
     with pytest.raises(RuntimeError, match="trino rejected"):
         cache.get_or_compute([TABLE], "bad", failing)
     assert cache.get_or_compute([TABLE], "bad", lambda: "recovered") == "recovered"
+
+
+def test_a_read_inside_a_computation_is_keyed_by_the_outer_versions_without_another_round() -> None:
+    """The point lookup's symbology index: taken through the cache inside the lookup's own
+    computation, at the gold version the lookup's key was built from."""
+    gold = ("gold", "symbology")
+    locations = {TABLE: "s1", gold: "g1"}
+    reads: list[int] = []
+
+    def lookup(namespaces: list[str]) -> dict[tuple[str, str], str | None]:
+        reads.append(1)
+        return dict(locations)
+
+    cache = ReadCache(CatalogWatcher(None, ["silver", "gold"], min_interval_s=0, lookup=lookup))
+    built: list[str | None] = []
+
+    def index() -> str:
+        built.append(locations[gold])
+        return "index"
+
+    def lookup_version() -> str:
+        return "version joined with " + cache.get_or_compute([gold], "index", index)
+
+    assert asyncio.run(cache.aget_or_compute([TABLE, gold], "point", lookup_version)) == "version joined with index"
+    assert len(reads) == 1 and built == ["g1"]  # one catalog round for both reads
+    # the inner read was stored under g1: a read outside a computation, at g1 still, hits it
+    assert cache.get_or_compute([gold], "index", index) == "index"
+    assert len(reads) == 2 and built == ["g1"]
+    locations[gold] = "g2"  # a gold publish: the next computation's inner read builds anew
+    assert asyncio.run(cache.aget_or_compute([TABLE, gold], "point", lookup_version)) == "version joined with index"
+    assert len(reads) == 3 and built == ["g1", "g2"]
