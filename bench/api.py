@@ -142,10 +142,7 @@ def workers_of(proc: subprocess.Popen[bytes]) -> int:
     return max(1, len([c for c in children if "resource_tracker" not in Path(f"/proc/{c}/cmdline").read_text()]))
 
 
-def run_wrk(wrk: str, url: str, seconds: float, connections: int, script: str) -> dict[str, float]:
-    # Two load threads to saturate a server; a paced load needs one (a second thread would
-    # only compete with the servers for the two cores).
-    threads = 1 if "function delay" in script else max(1, min(2, connections))
+def run_wrk(wrk: str, url: str, seconds: float, connections: int, script: str, threads: int) -> dict[str, float]:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
         f.write(script + DONE)
     try:
@@ -190,11 +187,14 @@ def main() -> None:
 
     runs_started = itertools.count()
 
-    def case(name: str, url: str, connections: int, script: str, warmup: float) -> dict[str, float]:
+    def case(name: str, url: str, connections: int, script: str, warmup: float, threads: int = 2) -> dict[str, float]:
+        # Two load threads saturate a server; a paced load needs one (a second thread would
+        # only compete with the servers for the two cores).
+        threads = min(threads, connections)
         if warmup > 0:
-            run_wrk(wrk, url, warmup, connections, f"RUN = {next(runs_started)}\n" + script)
+            run_wrk(wrk, url, warmup, connections, f"RUN = {next(runs_started)}\n" + script, threads)
         before = loadavg()
-        result = run_wrk(wrk, url, args.seconds, connections, f"RUN = {next(runs_started)}\n" + script)
+        result = run_wrk(wrk, url, args.seconds, connections, f"RUN = {next(runs_started)}\n" + script, threads)
         runs[name] = (connections, result, f"{before} -> {loadavg()}")
         print(f"  {name}: done, load average {runs[name][2]}", file=sys.stderr, flush=True)
         return result
@@ -212,8 +212,12 @@ def main() -> None:
                     f'SUFFIX = "&as_known_at={known}"\n' + UNCACHED)
         cached_url = f"{base}?as_of={args.as_of}&as_known_at={known}"
         hello_url = f"http://127.0.0.1:{hello_port}/hello"
-        hello = case("hello-world", hello_url, args.concurrency, "", args.warmup)
+        hello_first = case("hello-world", hello_url, args.concurrency, "", args.warmup)
         cached = case("cached lookup", cached_url, args.concurrency, "", args.warmup)
+        hello_again = case("hello-world again", hello_url, args.concurrency, "", 0)
+        # The reference is the better of two measurements: a hello-world measured low on a
+        # noisy machine would make the 0.5x target easier, never harder.
+        hello = max(hello_first, hello_again, key=lambda r: r["rps"])
         target_rate = 0.54 * hello["rps"]  # a little above the target's 0.5x: the calibration is approximate
 
         def paced(name: str, url: str) -> dict[str, float]:
@@ -221,10 +225,11 @@ def main() -> None:
             # connection's cycle beyond its pause.
             pause = pause_ms(args.concurrency, target_rate)
             for _ in range(2):
-                calibration = run_wrk(wrk, url, max(args.warmup, 3), args.concurrency, f"PAUSE_MS = {pause:.3f}\n" + PACED)
+                calibration = run_wrk(wrk, url, max(args.warmup, 3), args.concurrency,
+                                      f"PAUSE_MS = {pause:.3f}\n" + PACED, threads=1)
                 overhead = args.concurrency * 1000 / max(calibration["rps"], 1) - pause
                 pause = pause_ms(args.concurrency, target_rate, service_ms=max(0.0, overhead))
-            return case(name, url, args.concurrency, f"PAUSE_MS = {pause:.3f}\n" + PACED, 0)
+            return case(name, url, args.concurrency, f"PAUSE_MS = {pause:.3f}\n" + PACED, 0, threads=1)
 
         cached_paced = paced("cached, paced", cached_url)
         paced("hello-world, paced", hello_url)  # the machine's own tail at that load
@@ -239,6 +244,7 @@ def main() -> None:
     for name, (conc, r, load) in runs.items():
         print(f"{name:19} {conc:>5} {r['requests']:>9} {r['errors']:>7} {r['rps']:>9.1f} {r['p50_ms']:>8.1f} "
               f"{r['p99_ms']:>8.1f}  {load}")
+    print(f"hello-world reference: {hello['rps']:.0f} rps (the better of {hello_first['rps']:.0f} and {hello_again['rps']:.0f})")
     ratio = cached["rps"] / hello["rps"] if hello["rps"] else 0.0
     print(f"cached at full speed: {ratio:.2f}x the hello-world rps (p99 {cached['p99_ms']:.1f} ms: queueing, "
           f"{args.concurrency} connections / {cached['rps']:.0f} rps = {args.concurrency / max(cached['rps'], 1) * 1000:.0f} ms mean)")
