@@ -41,7 +41,12 @@ async def frozen_startup_heap(app: FastAPI) -> AsyncIterator[None]:
         importlib.import_module(module)
     gc.collect()  # startup's own garbage is not frozen
     gc.freeze()
-    yield
+    try:
+        yield
+    finally:
+        # Collectable again once the app is shut down: a process that goes on (a test
+        # session serving app after app) would otherwise keep every app it ever served.
+        gc.unfreeze()
 
 
 def create_app(settings: Settings | None = None, *, silver_namespace: str = "silver", gold_namespace: str = "gold",

@@ -223,7 +223,9 @@ class ReadCache:
     """A bounded LRU of answers; keys include the table versions, so a publish misses.
 
     A miss computes once per key: concurrent requests for the same missing key wait for the
-    one computation (no stampede of identical Trino queries after a publish).
+    one computation (no stampede of identical Trino queries after a publish). A read made
+    inside a computation is keyed by the table versions of the computation's own key (no
+    second catalog round; ADR 0015).
     """
 
     def __init__(self, versions: CatalogWatcher | None, max_entries: int = 4096) -> None:

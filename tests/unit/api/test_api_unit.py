@@ -295,7 +295,6 @@ def test_startup_freezes_the_imported_heap_out_of_the_collectors_generations() -
         with TestClient(app):
             assert gc.get_freeze_count() > 10_000
             assert "trino.dbapi" in sys.modules and "psycopg" in sys.modules  # imported before the freeze
-            frozen = gc.get_freeze_count()
-        assert gc.get_freeze_count() >= frozen * 0.9
+        assert gc.get_freeze_count() == 0  # shut down: collectable again
     finally:
         gc.unfreeze()  # the rest of the test session collects as usual
