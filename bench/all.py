@@ -61,7 +61,7 @@ def main() -> None:
         batch = [name for name in manager.GROUPS["all"] if name not in manager.GROUPS["core"]]
         manager.down(bench_settings(), only=batch, log=lambda line: print(f"  (api step) {line}"))
         lines = step("api", ["bench/api.py", "--seconds", "10"], env)
-        summary += [line for line in lines if line.startswith(("case", "hello", "cached", "uncached", "target"))]
+        summary += [line for line in lines if line.startswith(("case", "hello", "cached", "uncached", "target", "Trino"))]
     finally:
         manager.down(bench_settings(), log=lambda line: None)
     print("\n===== summary")
