@@ -105,13 +105,22 @@ def test_a_built_index_is_invisible_to_the_garbage_collector() -> None:
     rows = [mapping(f"C{i}-USD-SPOT", (D(2024, 1, 1), None), (D(2024, 1, 2) + timedelta(seconds=i), None),
                     symbol=f"S{i % 5000}")
             for i in range(10_000)]
-    gc.collect()
-    tracked_before = len(gc.get_objects())
     index = SymbologyIndex(rows)
-    del rows
     gc.collect()
     gc.collect()
     assert len(index) == 10_000
-    # the index object and its attribute dict at most: no per-key or per-version container
-    assert len(gc.get_objects()) - tracked_before <= 3
+    # Everything the index holds, walked from it: no per-key or per-version object is still
+    # tracked (the index itself and its attribute dict may be).
+    seen: set[int] = set()
+    tracked = 0
+    pending: list[object] = [index]
+    while pending:
+        obj = pending.pop()
+        if id(obj) in seen or isinstance(obj, type):
+            continue
+        seen.add(id(obj))
+        tracked += gc.is_tracked(obj)
+        pending.extend(gc.get_referents(obj))
+    assert len(seen) > 10_000  # the walk did reach the versions
+    assert tracked <= 2
     assert index.joined_at("kraken-spot", "S7", D(2024, 6, 1), D(2024, 6, 1))["g_canonical_id"] == "C5007-USD-SPOT"
