@@ -8,10 +8,10 @@ Trino for the one silver version and takes the mapping from here: the same answe
 SQL `LEFT JOIN gold.symbology g ON venue, symbol AND <g at (as_of, as_known_at)>`, which a
 test checks for every instrument of the real data.
 
-The index holds plain tuples of strings, datetimes and None only, never lists or dicts: the
-garbage collector stops tracking such tuples (and a dict of them) after its first passes, so
-an index of tens of thousands of versions adds nothing to a full collection's pause (a dict
-per version added ~15 ms to each, ADR 0015).
+The index holds plain tuples of strings, datetimes and None only, never lists: the garbage
+collector stops tracking such tuples after the first collection they survive, so an index of
+tens of thousands of versions adds nothing to a full collection's pause (the list per key it
+used to hold added ~15 ms to each, ADR 0015).
 """
 
 from __future__ import annotations
@@ -24,11 +24,11 @@ from typing import Any
 # gold columns the instrument documents carry, as the SQL join aliases them (g_<column>)
 JOINED_COLUMNS: tuple[str, ...] = ("canonical_id", "usd_equivalent_group", "base_asset", "quote_asset")
 TIME_COLUMNS: tuple[str, ...] = ("valid_from", "valid_to", "recorded_at", "superseded_at")
-VERSION_COLUMNS: tuple[str, ...] = (*TIME_COLUMNS, *JOINED_COLUMNS)  # one version's tuple, in this order
-INDEX_COLUMNS: tuple[str, ...] = ("venue", "symbol", *VERSION_COLUMNS)
+INDEX_VERSION_COLUMNS: tuple[str, ...] = (*TIME_COLUMNS, *JOINED_COLUMNS)  # one version's tuple, in this order
+INDEX_COLUMNS: tuple[str, ...] = ("venue", "symbol", *INDEX_VERSION_COLUMNS)
 NO_MAPPING: dict[str, Any] = {f"g_{c}": None for c in JOINED_COLUMNS}
 _RECORDED_AT = TIME_COLUMNS.index("recorded_at")
-_JOINED = slice(len(TIME_COLUMNS), len(VERSION_COLUMNS))
+_JOINED = slice(len(TIME_COLUMNS), len(INDEX_VERSION_COLUMNS))
 
 
 def visible_at(times: Sequence[Any], as_of: datetime, as_known_at: datetime) -> bool:
@@ -47,7 +47,7 @@ class SymbologyIndex:
     def __init__(self, rows: Iterable[Mapping[str, Any]]) -> None:
         by_key: defaultdict[tuple[str, str], list[tuple[Any, ...]]] = defaultdict(list)
         for row in rows:
-            by_key[(row["venue"], row["symbol"])].append(tuple(row[c] for c in VERSION_COLUMNS))
+            by_key[(row["venue"], row["symbol"])].append(tuple(row[c] for c in INDEX_VERSION_COLUMNS))
         # Newest assertion first: were two versions ever visible at once (the gold job's
         # gates forbid it), the answer is still deterministic: the later-recorded one.
         self._by_key: dict[tuple[str, str], tuple[tuple[Any, ...], ...]] = {

@@ -22,7 +22,7 @@ Cases (docs/benchmarks.md explains each choice):
 - uncached lookup: every request asks a distinct as_of (each a cache miss, so a Trino query),
   at 4 connections (misses competing for 2 cores), then at one (the latency of one miss).
 Each case is warmed up for `--warmup` seconds first (not counted). The misses are preceded by
-`--uncached-warmup-queries` misses at 4 connections (at most `--uncached-warmup` seconds),
+`--uncached-warmup-queries` answered misses at 4 connections (at most `--uncached-warmup` seconds),
 printed as a curve: Trino's JIT compiles its planner over its first few thousand queries
 (a point query ~170 ms in the first few hundred after a start, ~90 ms after a few thousand),
 and the target is the latency of a server that has been running, as Trino in production
@@ -242,10 +242,14 @@ def main() -> None:
         served, began = 0, time.monotonic()
         while served < args.uncached_warmup_queries and time.monotonic() - began < args.uncached_warmup:
             chunk = run_wrk(wrk, uncached_url, 15, 4, f"RUN = {next(runs_started)}\n" + uncached, threads=2)
-            served += int(chunk["requests"])
+            # Only answered misses warm Trino's planner; an error may never have reached it.
+            served += int(chunk["requests"] - chunk["errors"])
             warmup_curve.append((served, chunk["p50_ms"]))
             print(f"  Trino warm-up: {served} misses served, p50 of the last 15 s {chunk['p50_ms']:.0f} ms",
                   file=sys.stderr, flush=True)
+        warmup_seconds = time.monotonic() - began
+        warmup_end = ("count reached" if served >= args.uncached_warmup_queries
+                      else f"time cap of {args.uncached_warmup:.0f} s reached")
         # Misses at 4 connections first: their warm-up and run are also the uncached case's
         # warm-up (Trino's planner is JIT-compiled over the first few hundred queries).
         case("uncached, 4 conns", uncached_url, 4, uncached, 0)
@@ -265,8 +269,9 @@ def main() -> None:
     ok = "met" if paced_ratio >= 0.5 and cached_paced["p99_ms"] <= 25 and cached_paced["errors"] == 0 else "NOT met"
     print(f"target cached >= 0.5x hello-world rps with p99 <= 25 ms at {args.concurrency} connections: "
           f"{cached_paced['rps']:.0f} rps = {paced_ratio:.2f}x, p99 {cached_paced['p99_ms']:.1f} ms -> {ok}")
-    print("Trino warm-up, misses at 4 connections (served so far: p50 ms): "
-          + ", ".join(f"{n}: {p50:.0f}" for n, p50 in warmup_curve))
+    print(f"Trino warm-up, every 15 s chunk of misses at 4 connections (answered so far: p50 ms of the chunk): "
+          + ", ".join(f"{n}: {p50:.0f}" for n, p50 in warmup_curve)
+          + f" -- {served} misses in {warmup_seconds:.0f} s, {warmup_end}")
     ok = "met" if missed["p50_ms"] <= 150 and missed["errors"] == 0 else "NOT met"
     print(f"target uncached p50 <= 150 ms: {missed['p50_ms']:.0f} ms -> {ok}")
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from api.cache import CatalogWatcher, ReadCache
+from api.cache import CatalogWatcher, ReadCache, Table
 
 TABLE = ("silver", "instrument_versions")
 
@@ -172,18 +172,24 @@ def test_concurrent_misses_of_one_key_compute_once_and_errors_are_not_cached() -
     assert cache.get_or_compute([TABLE], "bad", lambda: "recovered") == "recovered"
 
 
+def cache_over(locations: dict[Table, str], namespaces: list[str]) -> tuple[ReadCache, list[int]]:
+    """A cache whose catalog answers `locations` as they are at each read (the test may
+    publish by changing them); the list grows by one per catalog round."""
+    reads: list[int] = []
+
+    def lookup(namespaces: list[str]) -> dict[Table, str | None]:
+        reads.append(1)
+        return dict(locations)
+
+    return ReadCache(CatalogWatcher(None, namespaces, min_interval_s=0, lookup=lookup)), reads
+
+
 def test_a_read_inside_a_computation_is_keyed_by_the_outer_versions_without_another_round() -> None:
     """The point lookup's symbology index: taken through the cache inside the lookup's own
     computation, at the gold version the lookup's key was built from."""
     gold = ("gold", "symbology")
     locations = {TABLE: "s1", gold: "g1"}
-    reads: list[int] = []
-
-    def lookup(namespaces: list[str]) -> dict[tuple[str, str], str | None]:
-        reads.append(1)
-        return dict(locations)
-
-    cache = ReadCache(CatalogWatcher(None, ["silver", "gold"], min_interval_s=0, lookup=lookup))
+    cache, reads = cache_over(locations, ["silver", "gold"])
     built: list[str | None] = []
 
     def index() -> str:
@@ -201,3 +207,41 @@ def test_a_read_inside_a_computation_is_keyed_by_the_outer_versions_without_anot
     locations[gold] = "g2"  # a gold publish: the next computation's inner read builds anew
     assert asyncio.run(cache.aget_or_compute([TABLE, gold], "point", lookup_version)) == "version joined with index"
     assert len(reads) == 3 and built == ["g1", "g2"]
+
+
+def test_a_read_inside_a_computation_of_a_table_the_outer_snapshot_lacks_takes_its_own_round() -> None:
+    """The outer snapshot is only reused when it holds every table the inner read asks for;
+    otherwise the inner read would be keyed by a version nobody read."""
+    bronze = ("bronze", "events")
+    locations = {TABLE: "s1"}
+    cache, reads = cache_over(locations, ["silver", "bronze"])
+    built: list[str] = []
+
+    def events() -> str:
+        built.append(locations[bronze])
+        return "events"
+
+    def outer() -> str:
+        locations[bronze] = "b1"  # created after the outer snapshot was read
+        return cache.get_or_compute([bronze], "events", events)
+
+    assert cache.get_or_compute([TABLE], "silver only", outer) == "events"
+    assert len(reads) == 2 and built == ["b1"]  # its own round, which saw the new table
+    assert cache.get_or_compute([bronze], "events", events) == "events"  # stored under b1
+    assert len(reads) == 3 and built == ["b1"]
+
+
+def test_a_synchronous_read_inside_a_synchronous_computation_reuses_its_round() -> None:
+    gold = ("gold", "symbology")
+    locations = {TABLE: "s1", gold: "g1"}
+    cache, reads = cache_over(locations, ["silver", "gold"])
+
+    def outer() -> str:
+        locations[gold] = "g2"  # the inner read must still see the outer key's g1
+        return cache.get_or_compute([gold], "index", lambda: "index at g1")
+
+    assert cache.get_or_compute([TABLE, gold], "both", outer) == "index at g1"
+    assert len(reads) == 1
+    locations[gold] = "g1"
+    assert cache.get_or_compute([gold], "index", lambda: "recomputed") == "index at g1"  # stored under g1
+    assert len(reads) == 2
