@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import importlib
+import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -32,31 +33,34 @@ SERVING_MODULES = ("trino.dbapi", "trino.exceptions", "requests", "psycopg")
 
 
 # Lifespans running in this process: the freeze is process-wide, so only the last one to
-# shut down may undo it (a test may serve two apps at once).
+# shut down may undo it (a test may serve two apps at once, each from its own thread).
 _frozen_lifespans = 0
+_frozen_lifespans_lock = threading.Lock()
 
 
 @asynccontextmanager
 async def frozen_startup_heap(app: FastAPI) -> AsyncIterator[None]:
     """Everything imported and built by startup is moved out of the garbage collector's
-    generations for good (`gc.freeze`). The ~66,000 objects of the imported libraries (and
-    ~18,000 more of the serving modules imported here) never die, yet every full collection
+    generations for good (`gc.freeze`). The ~66,000 objects of the imported libraries (~18,000
+    of them the serving modules imported here) never die, yet every full collection
     walked them all: a 60-125 ms pause each, every few seconds under load, which was the
     cached lookup's p99 (ADR 0015)."""
     global _frozen_lifespans
     for module in SERVING_MODULES:
         importlib.import_module(module)
-    gc.collect()  # startup's own garbage is not frozen
-    gc.freeze()
-    _frozen_lifespans += 1
+    with _frozen_lifespans_lock:
+        gc.collect()  # startup's own garbage is not frozen
+        gc.freeze()
+        _frozen_lifespans += 1
     try:
         yield
     finally:
-        _frozen_lifespans -= 1
-        if _frozen_lifespans == 0:
-            # Collectable again once no app is served: a process that goes on (a test
-            # session serving app after app) would otherwise keep every app it ever served.
-            gc.unfreeze()
+        with _frozen_lifespans_lock:
+            _frozen_lifespans -= 1
+            if _frozen_lifespans == 0:
+                # Collectable again once no app is served: a process that goes on (a test
+                # session serving app after app) would otherwise keep every app it ever served.
+                gc.unfreeze()
 
 
 def create_app(settings: Settings | None = None, *, silver_namespace: str = "silver", gold_namespace: str = "gold",

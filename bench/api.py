@@ -156,7 +156,9 @@ def run_wrk(wrk: str, url: str, seconds: float, connections: int, script: str, t
     line = next(x for x in out.stdout.splitlines() if x.startswith("WRKJSON "))
     r = json.loads(line[len("WRKJSON "):])
     errors = r["connect"] + r["read"] + r["write"] + r["timeout"] + r["status"]
-    return {"requests": r["requests"], "errors": errors, "rps": r["requests"] / (r["duration_us"] / 1e6),
+    # wrk's requests are the responses read; an error status (>= 400) is one of them, a
+    # connect/read/write error or a timeout is not an answer (and may not be in requests)
+    return {"requests": r["requests"], "errors": errors, "error_answers": r["status"], "rps": r["requests"] / (r["duration_us"] / 1e6),
             "p50_ms": r["p50_us"] / 1000, "p99_ms": r["p99_us"] / 1000, "max_ms": r["max_us"] / 1000}
 
 
@@ -243,13 +245,15 @@ def main() -> None:
         while served < args.uncached_warmup_queries and time.monotonic() - began < args.uncached_warmup:
             chunk = run_wrk(wrk, uncached_url, 15, 4, f"RUN = {next(runs_started)}\n" + uncached, threads=2)
             # Only answered misses warm Trino's planner; an error may never have reached it.
-            served += int(chunk["requests"] - chunk["errors"])
+            served += int(chunk["requests"] - chunk["error_answers"])
             warmup_curve.append((served, chunk["p50_ms"]))
             print(f"  Trino warm-up: {served} misses served, p50 of the last 15 s {chunk['p50_ms']:.0f} ms",
                   file=sys.stderr, flush=True)
         warmup_seconds = time.monotonic() - began
-        warmup_end = ("count reached" if served >= args.uncached_warmup_queries
-                      else f"time cap of {args.uncached_warmup:.0f} s reached")
+        reached = [what for what, held in (("count", served >= args.uncached_warmup_queries),
+                                           (f"time cap of {args.uncached_warmup:.0f} s", warmup_seconds >= args.uncached_warmup))
+                   if held]
+        warmup_end = " and ".join(reached) + " reached"
         # Misses at 4 connections first: their warm-up and run are also the uncached case's
         # warm-up (Trino's planner is JIT-compiled over the first few hundred queries).
         case("uncached, 4 conns", uncached_url, 4, uncached, 0)
