@@ -8,6 +8,7 @@ starts what is missing and, at the end of the session, stops what it started.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -82,6 +83,10 @@ def spark(settings, stack):  # type: ignore[no-untyped-def]
     session = get_session(settings, "refdata-tests")
     yield session
     session.stop()
+    # py4j's client finaliser logs "Closing down clientserver connection" at interpreter exit,
+    # after pytest has closed the stream its handler writes to: a "Logging error" traceback
+    # under a green run, which reads like a failure.
+    logging.getLogger("py4j").setLevel(logging.WARNING)
 
 
 @pytest.fixture(scope="session")
