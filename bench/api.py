@@ -158,8 +158,8 @@ def run_wrk(wrk: str, url: str, seconds: float, connections: int, script: str, t
     errors = r["connect"] + r["read"] + r["write"] + r["timeout"] + r["status"]
     # wrk's requests are the responses read; an error status (>= 400) is one of them, a
     # connect/read/write error or a timeout is not an answer (and may not be in requests)
-    return {"requests": r["requests"], "errors": errors, "error_answers": r["status"], "rps": r["requests"] / (r["duration_us"] / 1e6),
-            "p50_ms": r["p50_us"] / 1000, "p99_ms": r["p99_us"] / 1000, "max_ms": r["max_us"] / 1000}
+    return {"requests": r["requests"], "errors": errors, "error_answers": r["status"],
+            "rps": r["requests"] / (r["duration_us"] / 1e6), "p50_ms": r["p50_us"] / 1000, "p99_ms": r["p99_us"] / 1000, "max_ms": r["max_us"] / 1000}
 
 
 def loadavg() -> str:
@@ -250,10 +250,12 @@ def main() -> None:
             print(f"  Trino warm-up: {served} misses served, p50 of the last 15 s {chunk['p50_ms']:.0f} ms",
                   file=sys.stderr, flush=True)
         warmup_seconds = time.monotonic() - began
-        reached = [what for what, held in (("count", served >= args.uncached_warmup_queries),
-                                           (f"time cap of {args.uncached_warmup:.0f} s", warmup_seconds >= args.uncached_warmup))
-                   if held]
-        warmup_end = " and ".join(reached) + " reached"
+        limits_reached = []
+        if served >= args.uncached_warmup_queries:
+            limits_reached.append("count")
+        if warmup_seconds >= args.uncached_warmup:
+            limits_reached.append(f"time cap of {args.uncached_warmup:.0f} s")
+        warmup_end = " and ".join(limits_reached) + " reached"
         # Misses at 4 connections first: their warm-up and run are also the uncached case's
         # warm-up (Trino's planner is JIT-compiled over the first few hundred queries).
         case("uncached, 4 conns", uncached_url, 4, uncached, 0)

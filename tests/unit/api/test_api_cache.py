@@ -16,21 +16,30 @@ TABLE = ("silver", "instrument_versions")
 
 
 class Catalog:
-    """A catalog whose reads can be held open, to place a publish in the middle of one."""
+    """A catalog whose reads can be held open, to place a publish in the middle of one; a
+    test publishes by changing `locations` (or `location`, TABLE's)."""
 
-    def __init__(self) -> None:
-        self.location = "m1"
+    def __init__(self, locations: dict[Table, str] | None = None) -> None:
+        self.locations: dict[Table, str] = dict(locations or {TABLE: "m1"})
         self.reads = 0
         self.started = threading.Event()
         self.release = threading.Event()
         self.release.set()
 
-    def lookup(self, namespaces: list[str]) -> dict[tuple[str, str], str | None]:
+    @property
+    def location(self) -> str:
+        return self.locations[TABLE]
+
+    @location.setter
+    def location(self, value: str) -> None:
+        self.locations[TABLE] = value
+
+    def lookup(self, namespaces: list[str]) -> dict[Table, str | None]:
         self.reads += 1
-        seen = self.location  # what the read sees is fixed when it starts
+        seen = dict(self.locations)  # what the read sees is fixed when it starts
         self.started.set()
         self.release.wait(5)
-        return {TABLE: seen}
+        return seen
 
 
 def test_a_request_never_joins_a_catalog_read_that_started_before_it() -> None:
@@ -172,24 +181,13 @@ def test_concurrent_misses_of_one_key_compute_once_and_errors_are_not_cached() -
     assert cache.get_or_compute([TABLE], "bad", lambda: "recovered") == "recovered"
 
 
-def cache_over(locations: dict[Table, str], namespaces: list[str]) -> tuple[ReadCache, list[int]]:
-    """A cache whose catalog answers `locations` as they are at each read (the test may
-    publish by changing them); the list grows by one per catalog round."""
-    reads: list[int] = []
-
-    def lookup(namespaces: list[str]) -> dict[Table, str | None]:
-        reads.append(1)
-        return dict(locations)
-
-    return ReadCache(CatalogWatcher(None, namespaces, min_interval_s=0, lookup=lookup)), reads
-
-
 def test_a_read_inside_a_computation_is_keyed_by_the_outer_versions_without_another_round() -> None:
     """The point lookup's symbology index: taken through the cache inside the lookup's own
     computation, at the gold version the lookup's key was built from."""
     gold = ("gold", "symbology")
-    locations = {TABLE: "s1", gold: "g1"}
-    cache, reads = cache_over(locations, ["silver", "gold"])
+    catalog = Catalog({TABLE: "s1", gold: "g1"})
+    locations = catalog.locations
+    cache = ReadCache(CatalogWatcher(None, ["silver", "gold"], min_interval_s=0, lookup=catalog.lookup))
     built: list[str | None] = []
 
     def index() -> str:
@@ -200,21 +198,22 @@ def test_a_read_inside_a_computation_is_keyed_by_the_outer_versions_without_anot
         return "version joined with " + cache.get_or_compute([gold], "index", index)
 
     assert asyncio.run(cache.aget_or_compute([TABLE, gold], "point", lookup_version)) == "version joined with index"
-    assert len(reads) == 1 and built == ["g1"]  # one catalog round for both reads
+    assert catalog.reads == 1 and built == ["g1"]  # one catalog round for both reads
     # the inner read was stored under g1: a read outside a computation, at g1 still, hits it
     assert cache.get_or_compute([gold], "index", index) == "index"
-    assert len(reads) == 2 and built == ["g1"]
+    assert catalog.reads == 2 and built == ["g1"]
     locations[gold] = "g2"  # a gold publish: the next computation's inner read builds anew
     assert asyncio.run(cache.aget_or_compute([TABLE, gold], "point", lookup_version)) == "version joined with index"
-    assert len(reads) == 3 and built == ["g1", "g2"]
+    assert catalog.reads == 3 and built == ["g1", "g2"]
 
 
 def test_a_read_inside_a_computation_of_a_table_the_outer_snapshot_lacks_takes_its_own_round() -> None:
     """The outer snapshot is only reused when it holds every table the inner read asks for;
     otherwise the inner read would be keyed by a version nobody read."""
     bronze = ("bronze", "events")
-    locations = {TABLE: "s1"}
-    cache, reads = cache_over(locations, ["silver", "bronze"])
+    catalog = Catalog({TABLE: "s1"})
+    locations = catalog.locations
+    cache = ReadCache(CatalogWatcher(None, ["silver", "bronze"], min_interval_s=0, lookup=catalog.lookup))
     built: list[str] = []
 
     def events() -> str:
@@ -226,22 +225,23 @@ def test_a_read_inside_a_computation_of_a_table_the_outer_snapshot_lacks_takes_i
         return cache.get_or_compute([bronze], "events", events)
 
     assert cache.get_or_compute([TABLE], "silver only", outer) == "events"
-    assert len(reads) == 2 and built == ["b1"]  # its own round, which saw the new table
+    assert catalog.reads == 2 and built == ["b1"]  # its own round, which saw the new table
     assert cache.get_or_compute([bronze], "events", events) == "events"  # stored under b1
-    assert len(reads) == 3 and built == ["b1"]
+    assert catalog.reads == 3 and built == ["b1"]
 
 
 def test_a_synchronous_read_inside_a_synchronous_computation_reuses_its_round() -> None:
     gold = ("gold", "symbology")
-    locations = {TABLE: "s1", gold: "g1"}
-    cache, reads = cache_over(locations, ["silver", "gold"])
+    catalog = Catalog({TABLE: "s1", gold: "g1"})
+    locations = catalog.locations
+    cache = ReadCache(CatalogWatcher(None, ["silver", "gold"], min_interval_s=0, lookup=catalog.lookup))
 
     def outer() -> str:
         locations[gold] = "g2"  # the inner read must still see the outer key's g1
         return cache.get_or_compute([gold], "index", lambda: "index at g1")
 
     assert cache.get_or_compute([TABLE, gold], "both", outer) == "index at g1"
-    assert len(reads) == 1
+    assert catalog.reads == 1
     locations[gold] = "g1"
     assert cache.get_or_compute([gold], "index", lambda: "recomputed") == "index at g1"  # stored under g1
-    assert len(reads) == 2
+    assert catalog.reads == 2
